@@ -1,0 +1,73 @@
+"""imrgen: California workers' compensation IMR determination letters.
+
+load -> validate -> render (Jinja -> letter structure) -> write (html | txt | md)
+read (pdf | html | txt | md) -> extract -> Case
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import CaseError, ImrgenError, ParseError, Problem, RenderError, UnknownFormatError
+from .loading import dump_case, load_case
+from .model import (
+    Case,
+    Decision,
+    DisputedItem,
+    Edition,
+    Eligible,
+    GuidelineBasis,
+    Header,
+    Modification,
+    MtusCitation,
+    Organization,
+    Priority,
+    Reviewer,
+    Statement,
+)
+from .readers import parse
+from .writers import RenderOptions, get_writer, writers
+
+__all__ = [
+    "Case",
+    "CaseError",
+    "Decision",
+    "DisputedItem",
+    "Edition",
+    "Eligible",
+    "GuidelineBasis",
+    "Header",
+    "ImrgenError",
+    "Modification",
+    "MtusCitation",
+    "Organization",
+    "ParseError",
+    "Priority",
+    "Problem",
+    "RenderError",
+    "RenderOptions",
+    "Reviewer",
+    "Statement",
+    "UnknownFormatError",
+    "dump_case",
+    "formats",
+    "load_case",
+    "parse",
+    "render",
+]
+
+__version__ = "0.1.0"
+
+
+def formats() -> list[str]:
+    """The names of every output format."""
+    return sorted(writers())
+
+
+def render(
+    case: Case | str | Path, fmt: str = "html", options: RenderOptions | None = None
+) -> bytes:
+    """One letter in one format, as bytes. `case` is a Case or the path of a case file."""
+    if not isinstance(case, Case):
+        case = load_case(case)
+    return get_writer(fmt).write(case, options or RenderOptions())

@@ -1,0 +1,122 @@
+"""The core commands: schema, validate, parse, render."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from ..errors import ImrgenError
+from ..files import write_atomic
+from ..loading import dump_case, load_case
+from ..model import Case
+from ..readers import parse
+from ..writers import RenderOptions, get_writer, writers
+from . import Subparsers
+
+
+def _formats(value: str) -> list[str]:
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    for name in names:
+        get_writer(name)  # an unknown name fails here, before any work is done
+    return names
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    schema = Case.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "IMR determination case (imrgen)"
+    sys.stdout.write(json.dumps(schema, indent=2) + "\n")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    failed = 0
+    for path in args.cases:
+        try:
+            load_case(path)
+        except ImrgenError as exc:
+            failed += 1
+            print(exc, file=sys.stderr)
+        else:
+            if not args.quiet:
+                print(f"{path}: valid")
+    return 1 if failed else 0
+
+
+def _each(inputs: Sequence[str], work: Callable[[Path], None]) -> int:
+    """Run work on every input; a failure is reported and the rest still go through."""
+    failed = 0
+    for name in inputs:
+        try:
+            work(Path(name))
+        except ImrgenError as exc:
+            failed += 1
+            print(f"error: {exc}", file=sys.stderr)
+    if failed:
+        print(f"{failed} of {len(inputs)} input(s) failed", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    out = Path(args.output)
+    single = len(args.letters) == 1 and out.suffix.lower() in (".json", ".yaml", ".yml")
+    if not single and out.suffix.lower() in (".json", ".yaml", ".yml"):
+        raise ImrgenError(f"{out}: with several letters, -o names a folder")
+
+    def one(letter: Path) -> None:
+        case = parse(letter)
+        target = out if single else out / f"{letter.stem}.json"
+        fmt = "json" if target.suffix.lower() == ".json" else "yaml"
+        write_atomic(target, dump_case(case, fmt).encode("utf-8"))
+
+    return _each(args.letters, one)
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    formats = _formats(args.formats)
+    options = RenderOptions(family=args.family)
+    out = Path(args.output)
+
+    def one(path: Path) -> None:
+        case = load_case(path)
+        rendered = {fmt: get_writer(fmt).write(case, options) for fmt in formats}
+        for fmt, data in rendered.items():
+            write_atomic(out / f"{path.stem}{get_writer(fmt).suffix}", data)
+
+    return _each(args.cases, one)
+
+
+def register(sub: Subparsers) -> None:
+    p = sub.add_parser("schema", help="print the JSON Schema of a case file")
+    p.set_defaults(func=cmd_schema)
+
+    p = sub.add_parser("validate", help="check case files; report every problem with its field")
+    p.add_argument("cases", nargs="+", metavar="CASE")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("parse", help="read letters (pdf, html, txt, md) back into cases")
+    p.add_argument("letters", nargs="+", metavar="LETTER")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT",
+        help="a .json/.yaml file for one letter, else a folder",
+    )
+    p.set_defaults(func=cmd_parse)
+
+    p = sub.add_parser("render", help="write letters from case files")
+    p.add_argument("cases", nargs="+", metavar="CASE")
+    p.add_argument(
+        "-f",
+        "--formats",
+        default="html",
+        help=f"comma-separated: {', '.join(sorted(writers()))} (default: html)",
+    )
+    p.add_argument("-o", "--output", required=True, metavar="DIR")
+    p.add_argument("--family", help="template family (default: the case's edition)")
+    p.set_defaults(func=cmd_render)

@@ -1,0 +1,150 @@
+"""YAML/JSON -> Case, every problem collected with its field path and line."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from .errors import CaseError, Problem
+from .model import Case
+
+CASE_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def is_case_file(path: str | Path) -> bool:
+    return Path(path).suffix.lower() in CASE_SUFFIXES
+
+
+def load_case(source: str | Path, text: str | None = None) -> Case:
+    """Read a case file (YAML or JSON); raise CaseError listing every problem."""
+    source = Path(source)
+    if text is None:
+        try:
+            text = source.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise CaseError(source, [Problem("", "no such file")]) from None
+        except UnicodeDecodeError as exc:
+            raise CaseError(source, [Problem("", f"not UTF-8 text ({exc.reason})")]) from None
+    data, root = _read_tree(source, text)
+    return case_from_data(data, source, root)
+
+
+def case_from_data(data: Any, source: str | Path = "<data>", root: yaml.Node | None = None) -> Case:
+    if not isinstance(data, dict):
+        found = type(data).__name__ if data is not None else "an empty document"
+        raise CaseError(source, [Problem("", f"expected a mapping of case fields, got {found}")])
+    try:
+        return Case.model_validate(data)
+    except ValidationError as exc:
+        raise CaseError(source, [_problem(err, root) for err in exc.errors()]) from None
+
+
+def dump_case(case: Case, fmt: str = "yaml") -> str:
+    """The case as YAML or JSON text, defaults left out, so it reads as a person would write it."""
+    if fmt == "json":
+        data = {
+            "edition": case.edition.value,
+            **case.model_dump(mode="json", exclude_defaults=True),
+        }
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    data = {"edition": case.edition, **case.model_dump(mode="python", exclude_defaults=True)}
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=88)
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value else (">" if len(value) > 80 else None)
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+def _enum_representer(dumper: yaml.SafeDumper, value: StrEnum) -> yaml.Node:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value.value)
+
+
+_Dumper.add_representer(str, _str_representer)
+_Dumper.add_multi_representer(StrEnum, _enum_representer)
+
+
+def _read_tree(source: Path, text: str) -> tuple[Any, yaml.Node | None]:
+    if source.suffix.lower() == ".json":
+        try:
+            return json.loads(text), None
+        except json.JSONDecodeError as exc:
+            raise CaseError(
+                source, [Problem(f"line {exc.lineno}", f"not valid JSON: {exc.msg}", exc.lineno)]
+            ) from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        where = f"line {line}" if line else ""
+        raise CaseError(source, [Problem(where, f"not valid YAML: {exc.problem}", line)]) from None
+    except yaml.YAMLError as exc:
+        raise CaseError(source, [Problem("", f"not valid YAML: {exc}")]) from None
+    return data, root
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _problem(err: Any, root: yaml.Node | None) -> Problem:
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    kind = err["type"]
+    found = err.get("input")
+    if kind == "missing":
+        message = "required field is missing"
+    elif kind == "extra_forbidden":
+        message = "unknown field"
+    else:
+        message = err["msg"]
+        for prefix in ("Value error, ", "Input should be "):
+            if message.startswith(prefix):
+                message = message[len(prefix) :]
+                if prefix == "Input should be ":
+                    message = "expected " + message
+        if not isinstance(found, dict | list) and "got" not in message:
+            message += f", got {found!r}"
+    return Problem(_path(loc), message, _line_of(root, loc))
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
+    """The 1-based line where a field path stands in the YAML, as near as the file allows."""
+    if node is None:
+        return None
+    line = node.start_mark.line + 1
+    for part in loc:
+        child: yaml.Node | None = None
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value == part:
+                    child = value
+                    line = key.start_mark.line + 1
+                    break
+        elif (
+            isinstance(node, yaml.SequenceNode)
+            and isinstance(part, int)
+            and 0 <= part < len(node.value)
+        ):
+            child = node.value[part]
+            line = child.start_mark.line + 1
+        if child is None:
+            return line
+        node = child
+    return line

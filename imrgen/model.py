@@ -1,0 +1,239 @@
+"""The case model: what an IMR determination letter says, as data. No I/O here."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+CASE_NUMBER_PATTERN = r"^CM\d{2}-\d{7}$"
+
+
+def normalize_space(value: str) -> str:
+    """Collapse runs of white space: a letter's text is words, and wrapping is the writer's job."""
+    return " ".join(value.split())
+
+
+Text = Annotated[str, AfterValidator(normalize_space), Field(min_length=1)]
+Paragraphs = Annotated[list[Text], Field(min_length=1)]
+
+
+class Edition(StrEnum):
+    """The wording a letter follows; each edition is a template family."""
+
+    E2014 = "2014"  # qualifications inside the paragraph; "disputed items/services"
+    E2015 = "2015"  # credentials block; "disputed items/Service"; 2016-2017 letters too
+
+
+class Decision(StrEnum):
+    UPHELD = "upheld"
+    OVERTURNED = "overturned"
+
+
+class Priority(StrEnum):
+    STANDARD = "standard"
+    EXPEDITED = "expedited"
+
+
+class Statement(StrEnum):
+    """The sentence a guideline basis may open with."""
+
+    NO_EVIDENCE = "no-evidence"  # "... did not cite any medical evidence for its decision."
+    NOT_MTUS = "not-mtus"  # "... did not base their decision on the MTUS."
+    OUTSIDE_MTUS = "outside-mtus"  # "... based their decision on recommendation(s) outside of ..."
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False, use_enum_values=False)
+
+
+class Header(_Model):
+    """The case header; every field is optional because older published letters lost it."""
+
+    case_number: Annotated[str, Field(pattern=CASE_NUMBER_PATTERN)] | None = None
+    date_assigned: date | None = None
+    date_of_injury: date | None = None
+    decision_date: date | None = None
+    ur_denial_date: date | None = None
+    priority: Priority | None = None
+    application_received: date | None = None
+    records_received: date | None = Field(
+        default=None, description="When the IMR organization received the medical records."
+    )
+
+
+class Organization(_Model):
+    name: Text = "MAXIMUS Federal Services"
+    short_name: Text = Field(default="MAXIMUS", description='As in "MAXIMUS guideline".')
+
+
+class Reviewer(_Model):
+    """The expert reviewer's qualifications; never the name (that is a party, and confidential)."""
+
+    specialty: Text | None = Field(
+        default=None,
+        description='2014: "Board Certified in ..."; 2015: "Certification(s)/Specialty: ...".',
+    )
+    subspecialty: Text | None = Field(
+        default=None, description='2014 only: "has a subspecialty in ...".'
+    )
+    licensure: Text | None = Field(
+        default=None,
+        description='As printed: "California, Oregon" (2015) or "California and Virginia" (2014).',
+    )
+
+    @property
+    def states(self) -> list[str]:
+        """The licensure as a list of states, whichever way the letter wrote it."""
+        if not self.licensure:
+            return []
+        return [s.strip() for s in re.split(r",|\band\b", self.licensure) if s.strip()]
+
+
+class MtusCitation(_Model):
+    """One part of the California Medical Treatment Utilization Schedule."""
+
+    part: Text = Field(description='"Chronic Pain Medical Treatment", "Low Back Complaints" ...')
+    year: Annotated[int, Field(ge=1990, le=2099)] | None = None
+    sections: list[Text] = Field(default_factory=list)
+    pages: Text | None = Field(default=None, description='2014 form: "Page(s): 339".')
+
+    @model_validator(mode="after")
+    def _sections_need_year(self) -> MtusCitation:
+        if self.sections and self.year is None:
+            raise ValueError("sections are printed after the edition year; give a year")
+        return self
+
+
+class GuidelineBasis(_Model):
+    """What a decision was based on: a statement, MTUS citations, a non-MTUS citation."""
+
+    statement: Statement | None = None
+    mtus: list[MtusCitation] = Field(default_factory=list)
+    non_mtus: Text | None = Field(default=None, description="The non-MTUS citation as printed.")
+
+    @model_validator(mode="after")
+    def _no_evidence_means_no_citation(self) -> GuidelineBasis:
+        if self.statement is Statement.NO_EVIDENCE and (self.mtus or self.non_mtus):
+            raise ValueError("'no-evidence' cannot stand beside citations")
+        return self
+
+    @property
+    def is_empty(self) -> bool:
+        return self.statement is None and not self.mtus and not self.non_mtus
+
+
+class Eligible(StrEnum):
+    """What stayed IMR eligible after utilization review modified a request."""
+
+    REMAINING_PORTION = "remaining-portion"  # "The remaining IMR eligible portion of ..., X is:"
+    ORIGINAL_REQUEST = "original-request"  # "... leaving the original request IMR eligible."
+
+
+class Modification(_Model):
+    """Utilization review authorized part of a request; the rest (or all of it) went to IMR."""
+
+    original_request: Text
+    authorized: Text
+    eligible: Eligible = Eligible.REMAINING_PORTION
+
+
+class DisputedItem(_Model):
+    request: Text = Field(description="The service in dispute, as the letter names it.")
+    modification: Modification | None = None
+    decision: Decision
+    claims_administrator_basis: GuidelineBasis = Field(default_factory=GuidelineBasis)
+    reviewer_basis: GuidelineBasis = Field(default_factory=GuidelineBasis)
+    rationale: Paragraphs
+
+
+Address = Annotated[
+    str,
+    AfterValidator(
+        lambda v: "\n".join(" ".join(x.split()) for x in v.strip().splitlines() if x.strip())
+    ),
+    Field(min_length=1),
+]
+
+
+class Employee(_Model):
+    name: Text | None = None
+    address: Address | None = None
+    date_of_birth: date | None = None
+    claim_number: Text | None = None
+    phone: Text | None = None
+    email: Text | None = None
+
+
+class Employer(_Model):
+    name: Text | None = None
+    address: Address | None = None
+
+
+class ClaimsAdministrator(_Model):
+    name: Text | None = None
+    address: Address | None = None
+    phone: Text | None = None
+
+
+class RequestingProvider(_Model):
+    name: Text | None = None
+    specialty: Text | None = None
+    address: Address | None = None
+    phone: Text | None = None
+
+
+class Attorney(_Model):
+    name: Text | None = None
+    firm: Text | None = None
+    address: Address | None = None
+
+
+class OtherProvider(_Model):
+    name: Text | None = None
+    specialty: Text | None = None
+
+
+class ReviewerIdentity(_Model):
+    name: Text | None = Field(default=None, description="Confidential by law; never printed.")
+
+
+class Parties(_Model):
+    """The people and organizations of a full letter. The public letter carries none of them."""
+
+    employee: Employee | None = None
+    employer: Employer | None = None
+    claims_administrator: ClaimsAdministrator | None = None
+    requesting_provider: RequestingProvider | None = None
+    attorney: Attorney | None = None
+    other_providers: list[OtherProvider] = Field(default_factory=list)
+    reviewer: ReviewerIdentity | None = None
+
+
+class Case(_Model):
+    """One IMR final determination."""
+
+    edition: Edition = Edition.E2015
+    organization: Organization = Field(default_factory=Organization)
+    header: Header = Field(default_factory=Header)
+    reviewer: Reviewer = Field(default_factory=Reviewer)
+    summary: Paragraphs
+    items: Annotated[list[DisputedItem], Field(min_length=1)]
+    parties: Parties | None = None
+
+    @model_validator(mode="after")
+    def _edition_fits_reviewer(self) -> Case:
+        if self.edition is Edition.E2015 and self.reviewer.subspecialty:
+            raise ValueError(
+                "reviewer.subspecialty: the 2015 edition prints no subspecialty;"
+                " name it in reviewer.specialty"
+            )
+        return self
+
+    @property
+    def stem(self) -> str:
+        """A file name stem that carries no personal identifier."""
+        return self.header.case_number or "letter"

@@ -1,0 +1,17 @@
+"""HTML: imrgen's own html output, read through the same letter structure the writers use."""
+
+from __future__ import annotations
+
+from ..extract import extract
+from ..model import Case
+from ..structure import blocks_from_html
+from .text import decode
+
+
+class HtmlReader:
+    name = "html"
+    suffixes = (".html", ".htm")
+
+    def read(self, data: bytes, source: str) -> Case:
+        blocks = blocks_from_html(decode(data, source))
+        return extract([b.full_text for b in blocks], source)

@@ -1,0 +1,26 @@
+"""Markdown: imrgen's own md output, and the Markdown-like form of published letters
+(bold as <b>..</b> or **..**, headings as ###, header cells separated by tabs)."""
+
+from __future__ import annotations
+
+import re
+
+from ..extract import extract
+from ..model import Case
+from .text import decode, paragraphs_from_text
+
+# An escaped character, or a piece of markup to drop: bold markers, <b> tags, heading marks.
+_TOKEN = re.compile(r"\\([!-/:-@\[-`{-~])|\*\*|</?b>|^#{1,6} ", re.MULTILINE | re.IGNORECASE)
+
+
+def unmark(text: str) -> str:
+    """Markdown to plain text: drop markup, undo backslash escapes (and only those)."""
+    return _TOKEN.sub(lambda m: m.group(1) or "", text).replace("\t", " ")
+
+
+class MarkdownReader:
+    name = "md"
+    suffixes = (".md", ".markdown")
+
+    def read(self, data: bytes, source: str) -> Case:
+        return extract(paragraphs_from_text(unmark(decode(data, source))), source)

@@ -1,0 +1,79 @@
+"""Plain text: imrgen's own txt, and text extracted from published PDFs (as in the seeds)."""
+
+from __future__ import annotations
+
+import re
+
+from ..errors import ParseError
+from ..extract import extract
+from ..model import Case
+
+
+def paragraphs_from_text(text: str) -> list[str]:
+    """Paragraphs of a text letter. In text extracted from Word's PDFs, a paragraph mark shows as
+    a line holding only white space and empty lines are layout noise (page breaks, spacing);
+    elsewhere an empty line ends a paragraph."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n").split("\n")
+    word_marks = any(line and not line.strip() for line in lines)
+    paragraphs: list[str] = []
+    current: list[str] = []
+    for line in lines:
+        is_break = (line != "" and not line.strip()) if word_marks else not line.strip()
+        if is_break:
+            if current:
+                paragraphs.append(join_lines(current))
+                current = []
+        elif line.strip():
+            current.append(line)
+    if current:
+        paragraphs.append(join_lines(current))
+    return [p for p in paragraphs if p]
+
+
+def join_lines(lines: list[str]) -> str:
+    """Undo line wrapping. A line that ends in a hyphen right after a letter or digit, with no
+    space after it, was broken at the hyphen (a date such as 10-28-2016, a compound such as
+    45-year-old): rejoin it with the hyphen kept. Any other break was a space."""
+    out = ""
+    broke_at_space = False
+    for raw in lines:
+        line = raw.strip()
+        if not out:
+            out = line
+        elif out.endswith("-") and len(out) > 1 and out[-2].isalnum() and not broke_at_space:
+            out += line
+        else:
+            out += " " + line
+        broke_at_space = raw != raw.rstrip()
+    return " ".join(out.split())
+
+
+def decode(data: bytes, source: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError as exc:
+            raise ParseError(source, f"not a text file ({exc.reason})") from None
+
+
+# Text in the Markdown-like form some published letters come in: a section title as a Markdown
+# heading, or a bold header label.
+_MARKDOWN_FORM = re.compile(
+    r"^#{1,6}\s*HOW THE IMR FINAL DETERMINATION WAS MADE|<b>Case Number:</b>|^\*\*Case Number:\*\*",
+    re.MULTILINE,
+)
+
+
+class TextReader:
+    name = "txt"
+    suffixes = (".txt", ".text")
+
+    def read(self, data: bytes, source: str) -> Case:
+        text = decode(data, source)
+        if _MARKDOWN_FORM.search(text):
+            from .md import unmark
+
+            text = unmark(text)
+        return extract(paragraphs_from_text(text), source)

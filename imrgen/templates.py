@@ -1,0 +1,170 @@
+"""Template families (search path: user dir -> family -> parent -> base), the Jinja environment,
+and the filters the templates use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+import yaml
+
+from .errors import ImrgenError, RenderError
+from .model import Case, Decision, MtusCitation, Priority
+
+
+def _data_dir(name: str) -> Path:
+    """templates/ or styles/: inside the installed wheel, or beside the package in a checkout."""
+    packaged = Path(str(resources.files("imrgen"))) / "_data" / name
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / name
+
+
+TEMPLATES_DIR = _data_dir("templates")
+STYLES_DIR = _data_dir("styles")
+
+
+def letter_date(value: date | None) -> str:
+    """Header dates as the state prints them: 01/06/2017."""
+    return value.strftime("%m/%d/%Y") if value else ""
+
+
+def priority_name(value: Priority | None) -> str:
+    return value.value.capitalize() if value else ""
+
+
+def decision_name(value: Decision) -> str:
+    return value.value.capitalize()
+
+
+def mtus_citation(c: MtusCitation) -> str:
+    """One MTUS citation as the letters print it (2016: part, year, sections; 2014: pages)."""
+    text = c.part
+    if c.year is not None:
+        text += f" {c.year}"
+    if c.sections:
+        text += ", Section(s): " + ", ".join(c.sections)
+    if c.pages:
+        text += f" Page(s): {c.pages}"
+    return text
+
+
+FILTERS = {
+    "letter_date": letter_date,
+    "priority_name": priority_name,
+    "decision_name": decision_name,
+    "mtus_citation": mtus_citation,
+}
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    parent: str | None
+    directory: Path
+
+
+@dataclass(frozen=True)
+class TemplateSet:
+    """Where templates and styles come from: the package's, or a designer's folders first."""
+
+    templates: Path = TEMPLATES_DIR
+    styles: Path = STYLES_DIR
+    user_templates: Path | None = None
+    extra: tuple[str, ...] = field(default=())
+
+    def families(self) -> dict[str, Family]:
+        found: dict[str, Family] = {}
+        for root in (self.templates, self.user_templates):
+            if root is None:
+                continue
+            for meta in sorted(root.glob("*/family.yaml")):
+                data = yaml.safe_load(meta.read_text(encoding="utf-8")) or {}
+                name = str(data.get("name") or meta.parent.name)
+                parent = data.get("parent")
+                found[name] = Family(name, str(parent) if parent else None, meta.parent)
+        return found
+
+    def chain(self, name: str) -> list[Family]:
+        """The family and its ancestors, nearest first."""
+        families = self.families()
+        out: list[Family] = []
+        current: str | None = name
+        while current is not None:
+            if current not in families:
+                known = ", ".join(sorted(families))
+                raise ImrgenError(f"unknown template family '{current}'; available: {known}")
+            if any(f.name == current for f in out):
+                raise ImrgenError(f"template family '{name}' has a cycle in its parents")
+            out.append(families[current])
+            current = families[current].parent
+        return out
+
+    def search_path(self, family: str) -> list[Path]:
+        roots = (
+            [self.templates]
+            if self.user_templates is None
+            else [self.user_templates, self.templates]
+        )
+        return [f.directory for f in self.chain(family)] + roots
+
+    def stylesheets(self, names: tuple[str, ...] = ("letter.css",)) -> list[str]:
+        return [(self.styles / n).read_text(encoding="utf-8") for n in names]
+
+
+DEFAULT_TEMPLATES = TemplateSet()
+
+
+@cache
+def environment(templates: TemplateSet, family: str) -> jinja2.Environment:
+    """One compiled environment per (template set, family), reused across letters."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(p) for p in templates.search_path(family)]),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.filters.update(FILTERS)
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+def render_html(
+    case: Case,
+    templates: TemplateSet = DEFAULT_TEMPLATES,
+    family: str | None = None,
+    stylesheets: list[str] | None = None,
+    lang: str = "en",
+) -> str:
+    """The letter structure as HTML: every output format starts from this."""
+    family = family or case.edition.value
+    env = environment(templates, family)
+    try:
+        template = env.get_template("letter.html")
+        return template.render(
+            case=case,
+            lang=lang,
+            stylesheets=templates.stylesheets() if stylesheets is None else stylesheets,
+        )
+    except jinja2.TemplateSyntaxError as exc:
+        raise RenderError(f"{exc.filename or exc.name}:{exc.lineno}: {exc.message}") from None
+    except jinja2.TemplateError as exc:
+        where = _template_frame(exc)
+        raise RenderError(f"{where}{exc}") from None
+
+
+def _template_frame(exc: BaseException) -> str:
+    """'file:line: ' of the innermost template frame, so an error names the template and line."""
+    tb = exc.__traceback__
+    where = ""
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".html") or filename.endswith(".j2"):
+            where = f"{filename}:{tb.tb_lineno}: "
+        tb = tb.tb_next
+    return where

@@ -1,0 +1,51 @@
+"""One registry of output formats. A writer is mostly data (name, suffix, media type) plus one
+method; adding a format is one module and one line in WRITERS."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ..errors import UnknownFormatError
+from ..model import Case
+from ..templates import DEFAULT_TEMPLATES, TemplateSet
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    templates: TemplateSet = DEFAULT_TEMPLATES
+    family: str | None = None  # default: the case's edition
+    lang: str = "en"
+    extras: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+
+
+class Writer(Protocol):
+    name: str
+    suffix: str
+    media_type: str
+
+    def write(self, case: Case, options: RenderOptions) -> bytes: ...
+
+
+def _registry() -> dict[str, Writer]:
+    from . import html, md, txt
+
+    return {w.name: w for w in (html.HtmlWriter(), md.MarkdownWriter(), txt.TextWriter())}
+
+
+_WRITERS: dict[str, Writer] | None = None
+
+
+def writers() -> dict[str, Writer]:
+    global _WRITERS
+    if _WRITERS is None:
+        _WRITERS = _registry()
+    return _WRITERS
+
+
+def get_writer(name: str) -> Writer:
+    try:
+        return writers()[name]
+    except KeyError:
+        available = ", ".join(sorted(writers()))
+        raise UnknownFormatError(f"unknown format '{name}'; available: {available}") from None

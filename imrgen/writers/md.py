@@ -1,0 +1,50 @@
+"""Markdown: headings, bold labels, and case text escaped so it prints exactly as written."""
+
+from __future__ import annotations
+
+import re
+
+from ..model import Case
+from ..structure import blocks_from_html
+from ..templates import render_html
+from . import RenderOptions
+
+_INLINE = re.compile(r"([\\`*_\[\]<>|~])|(&(?=#?\w+;))")
+_LINE_START = re.compile(r"^(#|=|-|\+|\d+(?=[.)]))")
+
+
+def escape(text: str) -> str:
+    """Backslash-escape what Markdown would read as markup; CommonMark allows it before any
+    ASCII punctuation, and imrgen's reader undoes exactly this."""
+    text = _INLINE.sub(lambda m: "\\" + m.group(0), text)
+    match = _LINE_START.match(text)
+    if match:
+        end = match.end()
+        if match.group(0)[0].isdigit():
+            return text[:end] + "\\" + text[end:]
+        return "\\" + text
+    return text
+
+
+class MarkdownWriter:
+    name = "md"
+    suffix = ".md"
+    media_type = "text/markdown"
+
+    def write(self, case: Case, options: RenderOptions) -> bytes:
+        html = render_html(
+            case, options.templates, options.family, stylesheets=[], lang=options.lang
+        )
+        chunks: list[str] = []
+        for block in blocks_from_html(html):
+            if block.kind == "field":
+                chunks.append(f"**{escape(block.label)}** {escape(block.text)}")
+            elif block.kind == "heading":
+                chunks.append(f"## {escape(block.text)}")
+            elif block.kind == "subheading":
+                chunks.append(f"### {escape(block.text)}")
+            elif block.label:
+                chunks.append(f"**{escape(block.label)}** {escape(block.text)}")
+            else:
+                chunks.append(escape(block.text))
+        return ("\n\n".join(chunks) + "\n").encode("utf-8")

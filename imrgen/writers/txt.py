@@ -1,0 +1,52 @@
+"""Plain text: the header as "Label: value" lines, then the sections, wrapped for reading."""
+
+from __future__ import annotations
+
+from ..model import Case
+from ..structure import blocks_from_html
+from ..templates import render_html
+from . import RenderOptions
+
+WIDTH = 78
+
+
+def wrap(text: str, width: int = WIDTH) -> list[str]:
+    """Greedy wrap at spaces. Never breaks after a word that ends in a hyphen, so that a reader
+    can always rejoin a line ending in '-' without a space (as published letters need)."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        if not current:
+            current = word
+        elif len(current) + 1 + len(word) <= width or current.endswith("-"):
+            current += " " + word
+        else:
+            lines.append(current)
+            current = word
+    if current:
+        lines.append(current)
+    return lines
+
+
+class TextWriter:
+    name = "txt"
+    suffix = ".txt"
+    media_type = "text/plain"
+
+    def write(self, case: Case, options: RenderOptions) -> bytes:
+        html = render_html(
+            case, options.templates, options.family, stylesheets=[], lang=options.lang
+        )
+        chunks: list[str] = []
+        fields: list[str] = []
+        for block in blocks_from_html(html):
+            if block.kind == "field":
+                fields.append(f"{block.label} {block.text}")
+                continue
+            if fields:
+                chunks.append("\n".join(fields))
+                fields = []
+            chunks.append("\n".join(wrap(block.full_text)))
+        if fields:
+            chunks.append("\n".join(fields))
+        return ("\n\n".join(chunks) + "\n").encode("utf-8")
