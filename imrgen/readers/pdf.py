@@ -5,8 +5,8 @@ each line's geometry, so paragraphs are found from the space between lines."""
 from __future__ import annotations
 
 import re
-from itertools import pairwise
 from dataclasses import dataclass
+from itertools import pairwise
 from statistics import median
 
 import pypdfium2 as pdfium
