@@ -77,7 +77,9 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 def cmd_render(args: argparse.Namespace) -> int:
     formats = _formats(args.formats)
-    options = RenderOptions(family=args.family)
+    options = RenderOptions(
+        family=args.family, pdf_variant=args.pdf_variant, embed_data=not args.no_embed
+    )
     out = Path(args.output)
 
     def one(path: Path) -> None:
@@ -119,4 +121,15 @@ def register(sub: Subparsers) -> None:
     )
     p.add_argument("-o", "--output", required=True, metavar="DIR")
     p.add_argument("--family", help="template family (default: the case's edition)")
+    p.add_argument(
+        "--pdf-variant",
+        default="pdf/ua-1",
+        choices=["pdf/ua-1", "pdf/a-3b"],
+        help="pdf/ua-1: accessible (default); pdf/a-3b: archival, with the case attached",
+    )
+    p.add_argument(
+        "--no-embed",
+        action="store_true",
+        help="do not carry the case data inside pdf/docx files",
+    )
     p.set_defaults(func=cmd_render)
