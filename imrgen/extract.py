@@ -301,21 +301,26 @@ def _basis(text: str, source: str) -> dict[str, Any]:
     return basis
 
 
+_CITATION = re.compile(
+    r"(?P<part>.+?) (?P<year>" + YEAR + r")(?:, Section\(s\): (?P<sections>.+?))?"
+    r"(?: Page\(s\): (?P<pages>.+?))?"
+    r"(?:, and (?=.+? " + YEAR + r"(?:, Section\(s\):| Page\(s\):|, and |$))|$)"
+)
+_YEARLESS = re.compile(r"^(?P<part>.+?)(?: Page\(s\): (?P<pages>.+))?$")
+
+
 def _mtus(text: str) -> list[dict[str, Any]]:
-    """'Low Back Complaints 2004, Section(s): Special Studies, and Knee Complaints 2004' ..."""
+    """'Low Back Complaints 2004, Section(s): Special Studies, and Knee Complaints 2004' (2016)
+    or 'Chronic Pain Treatment Guidelines Topical analgesics Page(s): 111' (2014). A part name
+    may hold ', and' itself ('Forearm, Wrist, and Hand Complaints'): a citation ends only
+    after its year or its sections."""
     citations = []
-    parts = re.split(
-        r", and (?=(?:(?!Section\(s\):).)+? " + YEAR + r"(?:, Section\(s\):|, and |$))", text
-    )
-    for part in parts:
-        match = re.match(
-            r"^(?P<part>.+?) (?P<year>" + YEAR + r")(?:, Section\(s\): (?P<sections>.+?))?"
-            r"(?: Page\(s\): (?P<pages>.+))?$",
-            part,
-        )
+    position = 0
+    while position < len(text):
+        match = _CITATION.match(text, position)
         if not match:
-            match = re.match(r"^(?P<part>.+?)(?: Page\(s\): (?P<pages>.+))?$", part)
-        assert match is not None
+            match = _YEARLESS.match(text, position)
+            assert match is not None
         groups = match.groupdict()
         citation: dict[str, Any] = {"part": groups["part"]}
         if groups.get("year"):
@@ -325,6 +330,7 @@ def _mtus(text: str) -> list[dict[str, Any]]:
         if groups.get("pages"):
             citation["pages"] = groups["pages"]
         citations.append(citation)
+        position = match.end()
     return citations
 
 
@@ -332,6 +338,6 @@ def split_sections(text: str) -> list[str]:
     """MTUS section titles are joined by ', ', and some titles hold a comma themselves
     ('TENS, chronic pain (...)', 'Ultrasound, therapeutic'): a new title starts with a capital,
     a digit or a bracket; in a numbered list ('1.4 Opioids ..., 3.2 ...') only with a number."""
-    numbered = re.match(r"^\d+(\.\d+)* ", text) is not None
-    starts = r"\d+(?:\.\d+)* " if numbered else r"[A-Z0-9(\[]"
+    numbered = re.match(r"^\d+(?:\.\d+)*\.? ", text) is not None
+    starts = r"\d+(?:\.\d+)*\.? " if numbered else r"[A-Z0-9(\[]"
     return [s for s in re.split(r", (?=" + starts + ")", text) if s]

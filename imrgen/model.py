@@ -7,7 +7,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 CASE_NUMBER_PATTERN = r"^CM\d{2}-\d{7}$"
 
@@ -61,7 +61,9 @@ class Header(_Model):
     priority: Priority | None = None
     application_received: date | None = None
     records_received: date | None = Field(
-        default=None, description="When the IMR organization received the medical records."
+        default=None,
+        description="When the review organization received the medical records (drafting only;"
+        " the letter does not print it).",
     )
 
 
@@ -119,6 +121,11 @@ class GuidelineBasis(_Model):
     def _no_evidence_means_no_citation(self) -> GuidelineBasis:
         if self.statement is Statement.NO_EVIDENCE and (self.mtus or self.non_mtus):
             raise ValueError("'no-evidence' cannot stand beside citations")
+        if len(self.mtus) > 1 and any(c.year is None for c in self.mtus):
+            raise ValueError(
+                "an MTUS citation without a year (the 2014 form) stands alone: write the parts"
+                " as one citation, or give every citation its year"
+            )
         return self
 
     @property
@@ -216,7 +223,9 @@ class Parties(_Model):
 class Case(_Model):
     """One IMR final determination."""
 
-    edition: Edition = Edition.E2015
+    edition: Annotated[Edition, BeforeValidator(lambda v: str(v) if isinstance(v, int) else v)] = (
+        Edition.E2015
+    )
     organization: Organization = Field(default_factory=Organization)
     header: Header = Field(default_factory=Header)
     reviewer: Reviewer = Field(default_factory=Reviewer)
