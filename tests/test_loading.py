@@ -1,0 +1,150 @@
+"""Case files: every problem reported with its field path, line, what was expected and found."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES
+
+import imrgen
+from imrgen.loading import dump_case, load_case
+
+GOOD = """\
+edition: 2015
+header:
+  case_number: CM16-0213037
+  decision_date: 2016-12-09
+  priority: standard
+summary:
+  - The injured worker is a 48 year old male.
+items:
+  - request: MRI of the right shoulder without contrast
+    decision: upheld
+    claims_administrator_basis:
+      statement: no-evidence
+    reviewer_basis:
+      mtus:
+        - part: Shoulder Complaints
+          year: 2004
+          sections: [Special Studies]
+    rationale:
+      - The request is not medically necessary.
+"""
+
+
+def _write(tmp_path: Path, text: str, name: str = "case.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_valid_case_loads(tmp_path: Path) -> None:
+    case = load_case(_write(tmp_path, GOOD))
+    assert case.header.case_number == "CM16-0213037"
+    assert case.items[0].reviewer_basis.mtus[0].sections == ["Special Studies"]
+    assert case.edition is imrgen.Edition.E2015
+
+
+def test_every_problem_is_reported_with_path_line_expected_and_found(tmp_path: Path) -> None:
+    bad = (
+        GOOD.replace("decision: upheld", "decision: approved")
+        .replace("CM16-0213037", "16-0213037")
+        .replace("priority: standard", "priority: urgent")
+        .replace("    rationale:\n      - The request is not medically necessary.\n", "")
+    )
+    with pytest.raises(imrgen.CaseError) as caught:
+        load_case(_write(tmp_path, bad))
+    problems = {p.location: p for p in caught.value.problems}
+    assert set(problems) == {
+        "items[0].decision",
+        "header.case_number",
+        "header.priority",
+        "items[0].rationale",
+    }
+    decision = problems["items[0].decision"]
+    assert "'upheld' or 'overturned'" in decision.message
+    assert "got 'approved'" in decision.message
+    assert decision.line == 10
+    assert problems["items[0].rationale"].message == "required field is missing"
+    assert "CM\\d{2}-\\d{7}" in problems["header.case_number"].message
+    assert "got '16-0213037'" in problems["header.case_number"].message
+    text = str(caught.value)
+    assert text.startswith(str(tmp_path / "case.yaml"))
+    assert "items[0].decision (line 10): expected 'upheld' or 'overturned', got 'approved'" in text
+
+
+def test_unknown_fields_are_named(tmp_path: Path) -> None:
+    with pytest.raises(imrgen.CaseError) as caught:
+        load_case(_write(tmp_path, GOOD.replace("  priority: standard", "  priorty: standard")))
+    assert [p.location for p in caught.value.problems] == ["header.priorty"]
+    assert caught.value.problems[0].message == "unknown field"
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
+    with pytest.raises(imrgen.CaseError) as caught:
+        load_case(_write(tmp_path, GOOD.replace("  priority: standard", "  priority: [standard")))
+    problem = caught.value.problems[0]
+    assert problem.location.startswith("line ")
+    assert "not valid YAML" in problem.message
+
+
+def test_json_case_and_json_syntax_error(tmp_path: Path) -> None:
+    case = load_case(_write(tmp_path, GOOD))
+    path = _write(tmp_path, dump_case(case, "json"), "case.json")
+    assert load_case(path) == case
+    broken = _write(tmp_path, '{"summary": ["x"],\n "items": [}', "broken.json")
+    with pytest.raises(imrgen.CaseError) as caught:
+        load_case(broken)
+    assert caught.value.problems[0].location == "line 2"
+
+
+@pytest.mark.parametrize("text", ["", "- a list\n", "just words\n"])
+def test_a_document_that_is_not_a_mapping(tmp_path: Path, text: str) -> None:
+    with pytest.raises(imrgen.CaseError) as caught:
+        load_case(_write(tmp_path, text))
+    assert "expected a mapping of case fields" in str(caught.value)
+
+
+def test_missing_file_and_undecodable_file(tmp_path: Path) -> None:
+    with pytest.raises(imrgen.CaseError, match="no such file"):
+        load_case(tmp_path / "absent.yaml")
+    path = tmp_path / "latin.yaml"
+    path.write_bytes(b"summary: [caf\xe9]\n")
+    with pytest.raises(imrgen.CaseError, match="not UTF-8"):
+        load_case(path)
+
+
+def test_edition_rules_are_enforced(tmp_path: Path) -> None:
+    text = GOOD + "reviewer:\n  specialty: Family Practice\n  subspecialty: Pain Medicine\n"
+    with pytest.raises(imrgen.CaseError, match="2015 edition prints no subspecialty"):
+        load_case(_write(tmp_path, text))
+
+
+def test_text_is_normalized_and_addresses_keep_their_lines(tmp_path: Path) -> None:
+    text = (
+        GOOD.replace(
+            "The injured worker is a 48 year old male.", '"The  injured\\tworker   is 48."'
+        )
+        + "parties:\n  employer:\n    address: |\n      1 Main St\n      Fresno, CA 93721\n"
+    )
+    case = load_case(_write(tmp_path, text))
+    assert case.summary == ["The injured worker is 48."]
+    assert case.parties is not None and case.parties.employer is not None
+    assert case.parties.employer.address == "1 Main St\nFresno, CA 93721"
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.stem)
+def test_examples_load_and_dump_back_to_the_same_case(path: Path) -> None:
+    if path.name == "sources.yaml":
+        return
+    case = load_case(path)
+    assert load_case(path.with_suffix(".again.yaml"), dump_case(case)) == case
+    assert imrgen.Case.model_validate(json.loads(dump_case(case, "json"))) == case
+
+
+def test_schema_describes_the_case() -> None:
+    schema = imrgen.Case.model_json_schema()
+    assert {"summary", "items"} <= set(schema["required"])
+    assert "parties" in schema["properties"]
