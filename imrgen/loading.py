@@ -112,6 +112,11 @@ def _problem(err: Any, root: yaml.Node | None) -> Problem:
         message = "required field is missing"
     elif kind == "extra_forbidden":
         message = "unknown field"
+    elif kind == "string_too_short" or (kind == "too_short" and isinstance(found, str)):
+        message = f"expected text, got {found!r}"
+    elif kind == "too_short":
+        minimum = err.get("ctx", {}).get("min_length", 1)
+        message = f"expected at least {minimum} item(s), got {len(found or [])}"
     else:
         message = err["msg"]
         for prefix in ("Value error, ", "Input should be "):
