@@ -84,8 +84,8 @@ def test_word_paragraph_marks_in_extracted_text() -> None:
             ["Muscle relaxants (for pain)", "Cyclobenzaprine (Flexeril)"],
         ),
         (
-            "1.4 Opioids for Acute Pain: Opioids for Post-operative Pain, 3.3.1.2 Screening for Risk,"
-            " Prior to Chronic Opioid Treatment: Screening",
+            "1.4 Opioids for Acute Pain: Opioids for Post-operative Pain, 3.3.1.2 Screening for"
+            " Risk, Prior to Chronic Opioid Treatment: Screening",
             [
                 "1.4 Opioids for Acute Pain: Opioids for Post-operative Pain",
                 "3.3.1.2 Screening for Risk, Prior to Chronic Opioid Treatment: Screening",
