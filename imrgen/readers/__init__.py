@@ -11,8 +11,11 @@ from ..model import Case
 
 
 class Reader(Protocol):
-    name: str
-    suffixes: tuple[str, ...]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def suffixes(self) -> tuple[str, ...]: ...
 
     def read(self, data: bytes, source: str) -> Case: ...
 
@@ -20,7 +23,12 @@ class Reader(Protocol):
 def _registry() -> list[Reader]:
     from . import html, md, pdf, text
 
-    return [pdf.PdfReader(), html.HtmlReader(), md.MarkdownReader(), text.TextReader()]
+    return [
+        pdf.PdfReader(),
+        html.HtmlReader(),
+        md.MarkdownReader(),
+        text.TextReader(),
+    ]
 
 
 _READERS: list[Reader] | None = None

@@ -22,9 +22,14 @@ class RenderOptions:
 
 
 class Writer(Protocol):
-    name: str
-    suffix: str
-    media_type: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def suffix(self) -> str: ...
+
+    @property
+    def media_type(self) -> str: ...
 
     def write(self, case: Case, options: RenderOptions) -> bytes: ...
 
@@ -32,7 +37,14 @@ class Writer(Protocol):
 def _registry() -> dict[str, Writer]:
     from . import html, md, txt
 
-    return {w.name: w for w in (html.HtmlWriter(), md.MarkdownWriter(), txt.TextWriter())}
+    return {
+        w.name: w
+        for w in (
+            html.HtmlWriter(),
+            md.MarkdownWriter(),
+            txt.TextWriter(),
+        )
+    }
 
 
 _WRITERS: dict[str, Writer] | None = None
