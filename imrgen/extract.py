@@ -1,109 +1,275 @@
 """Paragraphs of a letter -> Case. Every reader ends here, so published letters, the seeds'
-extracted text and imrgen's own outputs are read by one set of rules."""
+extracted text and imrgen's own outputs are read by one set of rules.
+
+The letter's fixed phrases are the templates' gettext messages (MESSAGES below; a test checks
+that each is a message of the templates). Patterns are built from them in each language with a
+catalog, so a Spanish letter reads back as well as an English one."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from functools import cache
+from typing import Any, ClassVar
 
 from pydantic import ValidationError
 
 from .errors import ParseError
+from .i18n import languages, parse_numeric_date, translations
 from .model import Case, Edition, Statement
 
-HOW_MADE = "HOW THE IMR FINAL DETERMINATION WAS MADE"
-SUMMARY = "CLINICAL CASE SUMMARY"
-ISSUES = "IMR ISSUES, DECISIONS AND RATIONALES"
-SUMMARY_INTRO = re.compile(
-    r"^The expert reviewer developed the following clinical case summary based on a review of"
-    r" the case file, including all medical records:\s*"
-)
-ISSUES_INTRO = re.compile(
-    r"^The Final Determination was based on decisions for the disputed items/services set"
-    r" forth below:\s*"
-)
-HEADER_LABELS = {
-    "case_number": r"Case\s+Number:",
-    "date_assigned": r"Date\s+Assigned:",
-    "date_of_injury": r"Date\s+of\s+Injury:",
-    "decision_date": r"Decision\s+Date:",
-    "ur_denial_date": r"UR\s+Denial\s+Date:",
-    "priority": r"Priority:",
-    "application_received": r"Application\s+Received:",
-}
-DECISION = r"(?P<decision>Upheld|Overturned)"
-HEADING_FORMS = [
-    re.compile(
-        r"^(?P<original>.+?) was the original request\. (?P<authorized>.+?) was authorized by the"
-        r" Claims Administrator\. The remaining IMR eligible portion of the original request,"
-        r" (?P<request>.+?) is:\s*" + DECISION + "$"
-    ),
-    re.compile(
-        r"^(?P<original>.+?) was the original request\. The Claims Administrator authorized"
-        r" (?P<authorized>.+?), leaving the original request IMR eligible\. The original"
-        r" request, (?P<request>.+?) is:\s*" + DECISION + "$"
-    ),
-    re.compile(r"^(?P<request>.+?):\s*" + DECISION + "$"),
-]
-HEADING_ELIGIBLE = ["remaining-portion", "original-request", None]
-STATEMENTS = {
-    Statement.NO_EVIDENCE: r"did not cite any medical evidence for its decision\.",
-    Statement.NOT_MTUS: r"did not base their decision on the MTUS\.",
-    Statement.OUTSIDE_MTUS: (
-        r"based their decision on recommendation\(s\) outside of the MTUS Guidelines\."
-    ),
-}
-YEAR = r"(?:19|20)\d\d"
+
+class M:
+    """The msgids the parser reads (exactly as the templates write them)."""
+
+    HOW_MADE = "HOW THE IMR FINAL DETERMINATION WAS MADE"
+    SUMMARY = "CLINICAL CASE SUMMARY"
+    ISSUES = "IMR ISSUES, DECISIONS AND RATIONALES"
+    CASE_NUMBER = "Case Number:"
+    DATE_ASSIGNED = "Date Assigned:"
+    DATE_OF_INJURY = "Date of Injury:"
+    DECISION_DATE = "Decision Date:"
+    UR_DENIAL_DATE = "UR Denial Date:"
+    PRIORITY = "Priority:"
+    APPLICATION_RECEIVED = "Application Received:"
+    STANDARD = "Standard"
+    EXPEDITED = "Expedited"
+    UPHELD = "Upheld"
+    OVERTURNED = "Overturned"
+    OPENING = (
+        "%(organization)s sent the complete case file to an expert reviewer. He/she has no"
+        " affiliation with the employer, employee, providers or the claims administrator."
+    )
+    _PRACTICE = (
+        "He/she has been in active clinical practice for more than five years and is currently"
+        " working at least 24 hours a week in active practice. The expert reviewer was selected"
+        " based on his/her clinical experience, education, background, and expertise in the"
+        " same or similar specialties that evaluate and/or treat the medical condition and"
+        " disputed items/{}. He/she is familiar with governing laws and regulations, including"
+        " the strength of evidence hierarchy that applies to Independent Medical Review"
+        " determinations."
+    )
+    PRACTICE_2015 = _PRACTICE.format("Service")
+    PRACTICE_2014 = _PRACTICE.format("services")
+    QUALIFICATIONS_2014 = (
+        "The expert reviewer is Board Certified in %(specialty)s, has a subspecialty in"
+        " %(subspecialty)s and is licensed to practice in %(licensure)s.",
+        "The expert reviewer is Board Certified in %(specialty)s and has a subspecialty in"
+        " %(subspecialty)s.",
+        "The expert reviewer is Board Certified in %(specialty)s and is licensed to practice in"
+        " %(licensure)s.",
+        "The expert reviewer is Board Certified in %(specialty)s.",
+        "The expert reviewer is licensed to practice in %(licensure)s.",
+    )
+    CREDENTIALS = "The Expert Reviewer has the following credentials:"
+    LICENSURE = "State(s) of Licensure:"
+    SPECIALTY = "Certification(s)/Specialty:"
+    SUMMARY_INTRO = (
+        "The expert reviewer developed the following clinical case summary based on a review of"
+        " the case file, including all medical records:"
+    )
+    ISSUES_INTRO = (
+        "The Final Determination was based on decisions for the disputed items/services set"
+        " forth below:"
+    )
+    ORIGINAL_ELIGIBLE = (
+        "%(original)s was the original request. The Claims Administrator authorized"
+        " %(authorized)s, leaving the original request IMR eligible. The original request,"
+        " %(request)s is:"
+    )
+    REMAINING_PORTION = (
+        "%(original)s was the original request. %(authorized)s was authorized by the Claims"
+        " Administrator. The remaining IMR eligible portion of the original request,"
+        " %(request)s is:"
+    )
+    CA_LABEL = "Claims Administrator guideline:"
+    REVIEWER_LABEL = "%(name)s guideline:"
+    RATIONALE_LABEL = "Decision rationale:"
+    STATEMENTS: ClassVar[dict[str, Statement]] = {
+        "The Claims Administrator did not cite any medical evidence for its decision.": (
+            Statement.NO_EVIDENCE
+        ),
+        "The Claims Administrator did not base their decision on the MTUS.": Statement.NOT_MTUS,
+        "The Claims Administrator based their decision on recommendation(s) outside of the MTUS"
+        " Guidelines.": Statement.OUTSIDE_MTUS,
+        "The Expert Reviewer did not cite any medical evidence for its decision.": (
+            Statement.NO_EVIDENCE
+        ),
+        "The Expert Reviewer did not base their decision on the MTUS.": Statement.NOT_MTUS,
+        "The Expert Reviewer based their decision on recommendation(s) outside of the MTUS"
+        " Guidelines.": Statement.OUTSIDE_MTUS,
+    }
+    MTUS = "Decision based on MTUS %(citations)s."
+    NON_MTUS = "Decision based on Non-MTUS Citation %(citation)s."
+
+    @classmethod
+    def all(cls) -> list[str]:
+        out: list[str] = []
+        for name, value in vars(cls).items():
+            if name.startswith("_") or name == "all":
+                continue
+            if isinstance(value, str):
+                out.append(value)
+            elif isinstance(value, tuple | dict):
+                out.extend(value)
+        return out
 
 
-def _find(paragraphs: list[str], title: str, start: int = 0) -> int | None:
-    for i in range(start, len(paragraphs)):
-        if " ".join(paragraphs[i].split()).upper() == title:
-            return i
-    return None
+def pattern(message: str) -> str:
+    """A translated message as a regex: literal text, %(name)s as a named group, any run of
+    white space as white space."""
+    out = ""
+    for piece in re.split(r"(%\(\w+\)s)", message):
+        name = re.fullmatch(r"%\((\w+)\)s", piece)
+        if name:
+            out += f"(?P<{name[1]}>.+?)"
+        else:
+            out += r"\s+".join(re.escape(word) for word in piece.split(" "))
+    return out
 
 
-_TITLES = re.compile(
-    "(" + "|".join(re.escape(t).replace(r"\ ", r"\s+") for t in (HOW_MADE, SUMMARY, ISSUES)) + ")"
-)
+@dataclass(frozen=True)
+class Wording:
+    """One language's phrases, compiled."""
+
+    lang: str
+    titles: dict[str, str]
+    header: dict[str, re.Pattern[str]]
+    priorities: dict[str, str]
+    decisions: dict[str, str]
+    opening: re.Pattern[str]
+    practice_2014: str
+    qualifications_2014: list[re.Pattern[str]]
+    credentials: str
+    licensure: str
+    specialty: str
+    summary_intro: re.Pattern[str]
+    issues_intro: re.Pattern[str]
+    headings: list[tuple[re.Pattern[str], str | None]]
+    ca_label: str
+    reviewer_label: str
+    rationale_label: str
+    statements: list[tuple[re.Pattern[str], Statement]]
+    mtus: re.Pattern[str]
+    non_mtus: re.Pattern[str]
+    all_titles: re.Pattern[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        titles = "|".join(pattern(t) for t in self.titles.values())
+        object.__setattr__(self, "all_titles", re.compile(f"({titles})"))
 
 
-def _isolate_titles(paragraphs: list[str]) -> list[str]:
+@cache
+def wording(lang: str) -> Wording:
+    _ = translations(lang).gettext
+    decision_words = "|".join(re.escape(_(w)) for w in (M.UPHELD, M.OVERTURNED))
+    decision = rf"\s*(?P<decision>{decision_words})$"
+    return Wording(
+        lang=lang,
+        titles={"how": _(M.HOW_MADE), "summary": _(M.SUMMARY), "issues": _(M.ISSUES)},
+        header={
+            key: re.compile(pattern(_(msg)))
+            for key, msg in (
+                ("case_number", M.CASE_NUMBER),
+                ("date_assigned", M.DATE_ASSIGNED),
+                ("date_of_injury", M.DATE_OF_INJURY),
+                ("decision_date", M.DECISION_DATE),
+                ("ur_denial_date", M.UR_DENIAL_DATE),
+                ("priority", M.PRIORITY),
+                ("application_received", M.APPLICATION_RECEIVED),
+            )
+        },
+        priorities={_(M.STANDARD).lower(): "standard", _(M.EXPEDITED).lower(): "expedited"},
+        decisions={_(M.UPHELD): "upheld", _(M.OVERTURNED): "overturned"},
+        # Only the first sentence: it names the organization; the rest may vary between years.
+        opening=re.compile("^" + pattern(_(M.OPENING).split(". ")[0])),
+        practice_2014=_(M.PRACTICE_2014),
+        qualifications_2014=[re.compile(pattern(_(q))) for q in M.QUALIFICATIONS_2014],
+        credentials=_(M.CREDENTIALS),
+        licensure=_(M.LICENSURE),
+        specialty=_(M.SPECIALTY),
+        summary_intro=re.compile("^" + pattern(_(M.SUMMARY_INTRO)) + r"\s*"),
+        issues_intro=re.compile("^" + pattern(_(M.ISSUES_INTRO)) + r"\s*"),
+        headings=[
+            (re.compile("^" + pattern(_(M.REMAINING_PORTION)) + decision), "remaining-portion"),
+            (re.compile("^" + pattern(_(M.ORIGINAL_ELIGIBLE)) + decision), "original-request"),
+            (re.compile(r"^(?P<request>.+?):" + decision), None),
+        ],
+        ca_label=_(M.CA_LABEL),
+        reviewer_label=_(M.REVIEWER_LABEL),
+        rationale_label=_(M.RATIONALE_LABEL),
+        statements=[
+            (re.compile("^" + pattern(_(msg)) + r"\s*"), statement)
+            for msg, statement in M.STATEMENTS.items()
+        ],
+        mtus=re.compile(
+            "^"
+            + pattern(_(M.MTUS)).replace(
+                r"(?P<citations>.+?)\.",
+                r"(?P<citations>.+?)\.(?=\s+" + pattern(_(M.NON_MTUS)).split("(?P")[0] + "|$)",
+            )
+            + r"\s*"
+        ),
+        # The published letters sometimes leave out the full stop that ends this sentence.
+        non_mtus=re.compile("^" + pattern(_(M.NON_MTUS)).removesuffix(r"\.") + r"\.?$"),
+    )
+
+
+def detect(paragraphs: list[str]) -> Wording:
+    """The language whose section titles the letter uses (English when none is found)."""
+    text = " ".join(paragraphs)
+    for lang in languages():
+        candidate = wording(lang)
+        if re.search(pattern(candidate.titles["how"]), text):
+            return candidate
+    return wording("en")
+
+
+def _isolate_titles(paragraphs: list[str], w: Wording) -> list[str]:
     """Give each section title a paragraph of its own: where the space around a title was lost
     (text extracted from a PDF, a page break), it runs into its neighbours."""
     out: list[str] = []
     for paragraph in paragraphs:
-        for piece in _TITLES.split(paragraph):
+        for piece in w.all_titles.split(paragraph):
             piece = " ".join(piece.split())
             if piece:
                 out.append(piece)
     return out
 
 
+def _find(paragraphs: list[str], title: str, start: int = 0) -> int | None:
+    for i in range(start, len(paragraphs)):
+        if paragraphs[i].upper() == title.upper():
+            return i
+    return None
+
+
 def extract(paragraphs: list[str], source: str = "<letter>") -> Case:
     """Read the case out of a letter's paragraphs; ParseError says what is missing and where."""
-    paragraphs = _isolate_titles(paragraphs)
-    how = _find(paragraphs, HOW_MADE)
+    w = detect(paragraphs)
+    paragraphs = _isolate_titles(paragraphs, w)
+    how_title, summary_title, issues_title = (w.titles[k] for k in ("how", "summary", "issues"))
+    how = _find(paragraphs, how_title)
     if how is None:
-        raise ParseError(source, f"not an IMR determination: no heading '{HOW_MADE}'")
-    summary = _find(paragraphs, SUMMARY, how + 1)
+        raise ParseError(source, f"not an IMR determination: no heading '{how_title}'")
+    summary = _find(paragraphs, summary_title, how + 1)
     if summary is None:
-        raise ParseError(source, f"no heading '{SUMMARY}' after '{HOW_MADE}'")
-    issues = _find(paragraphs, ISSUES, summary + 1)
+        raise ParseError(source, f"no heading '{summary_title}' after '{how_title}'")
+    issues = _find(paragraphs, issues_title, summary + 1)
     if issues is None:
-        raise ParseError(source, f"no heading '{ISSUES}' after '{SUMMARY}'")
+        raise ParseError(source, f"no heading '{issues_title}' after '{summary_title}'")
 
     how_text = " ".join(paragraphs[how + 1 : summary])
-    edition, reviewer = _reviewer(how_text, source)
-    organization = _organization(how_text, source)
+    organization = _organization(how_text, w, source)
+    edition, reviewer = _reviewer(how_text, w, source)
     data: dict[str, Any] = {
         "edition": edition,
         "organization": organization,
-        "header": _header(" ".join(paragraphs[:how]), source),
+        "header": _header(" ".join(paragraphs[:how]), w, source),
         "reviewer": reviewer,
-        "summary": _summary(paragraphs[summary + 1 : issues], source),
-        "items": _items(paragraphs[issues + 1 :], organization["short_name"], source),
+        "summary": _summary(paragraphs[summary + 1 : issues], w, source),
+        "items": _items(paragraphs[issues + 1 :], organization["short_name"], w, source),
     }
     try:
         return Case.model_validate(data)
@@ -113,157 +279,150 @@ def extract(paragraphs: list[str], source: str = "<letter>") -> Case:
         raise ParseError(source, f"{where}: {first['msg']}") from None
 
 
-def _organization(how_text: str, source: str) -> dict[str, str]:
-    match = re.match(r"^(?P<name>.+?) sent the complete case file to an expert reviewer", how_text)
+def _organization(how_text: str, w: Wording, source: str) -> dict[str, str]:
+    match = w.opening.match(how_text)
     if not match:
-        raise ParseError(source, f"'{HOW_MADE}': no '... sent the complete case file' sentence")
-    name = match["name"]
+        raise ParseError(
+            source,
+            f"'{w.titles['how']}': no opening sentence naming the reviewer's"
+            " organization ('... sent the complete case file to an expert reviewer')",
+        )
+    name = match["organization"]
     return {"name": name, "short_name": name.split()[0]}
 
 
-def _reviewer(how_text: str, source: str) -> tuple[Edition, dict[str, str]]:
-    block = re.search(r"The Expert Reviewer has the following credentials:(?P<rest>.*)$", how_text)
-    if block:
-        rest = block["rest"]
+def _reviewer(how_text: str, w: Wording, source: str) -> tuple[Edition, dict[str, str]]:
+    """The edition from the way the letter names the reviewer's qualifications: a credentials
+    block (2015 on) or a sentence of the paragraph (2014). Wording that differs from both reads
+    as the 2015 edition, so that an unfamiliar letter still gives its items and decisions."""
+    norm = " ".join(how_text.split())
+    if w.credentials in norm:
+        rest = norm.split(w.credentials, 1)[1]
         found: dict[str, str] = {}
         lic = re.search(
-            r"State\(s\) of Licensure:\s*(.*?)\s*(?=Certification\(s\)/Specialty:|$)", rest
+            re.escape(w.licensure) + r"\s*(.*?)\s*(?=" + re.escape(w.specialty) + "|$)", rest
         )
-        spec = re.search(r"Certification\(s\)/Specialty:\s*(.*)$", rest)
+        spec = re.search(re.escape(w.specialty) + r"\s*(.*)$", rest)
         if lic and lic[1]:
             found["licensure"] = lic[1]
         if spec and spec[1]:
             found["specialty"] = spec[1].strip()
         return Edition.E2015, found
-    if "disputed items/services." in how_text or "Board Certified in" in how_text:
-        found = {}
-        match = re.search(
-            r"The expert reviewer is (?:Board Certified in (?P<specialty>.+?)"
-            r"(?:, has a subspecialty in (?P<subspecialty>.+?))?)?"
-            r"(?: and is | )?(?:licensed to practice in (?P<licensure>.+?))?\. He/she has been",
-            how_text,
-        )
+    for qualification in w.qualifications_2014:
+        match = qualification.search(norm)
         if match:
-            found = {k: v for k, v in match.groupdict().items() if v}
-        return Edition.E2014, found
-    if "disputed items/Service." in how_text:
-        return Edition.E2015, {}
-    raise ParseError(source, f"'{HOW_MADE}': wording of no known edition")
+            return Edition.E2014, {k: v for k, v in match.groupdict().items() if v}
+    if w.practice_2014 in norm:
+        return Edition.E2014, {}
+    return Edition.E2015, {}
 
 
-def _header(text: str, source: str) -> dict[str, Any]:
+def _header(text: str, w: Wording, source: str) -> dict[str, Any]:
     positions = []
-    for field, label in HEADER_LABELS.items():
-        match = re.search(label, text)
+    for name, label in w.header.items():
+        match = label.search(text)
         if match:
-            positions.append((match.start(), match.end(), field))
+            positions.append((match.start(), match.end(), name))
     positions.sort()
     header: dict[str, Any] = {}
-    for i, (_, end, field) in enumerate(positions):
+    for i, (_, end, name) in enumerate(positions):
         stop = positions[i + 1][0] if i + 1 < len(positions) else len(text)
         value = " ".join(text[end:stop].split())
         if not value:
             continue
-        if field == "case_number":
-            header[field] = value
-        elif field == "priority":
-            header[field] = value.lower()
+        if name == "case_number":
+            header[name] = value
+        elif name == "priority":
+            header[name] = w.priorities.get(value.lower(), value.lower())
         else:
-            header[field] = _date(value, field, source)
+            header[name] = _date(value, name, w, source)
     return header
 
 
-def _date(value: str, field: str, source: str) -> date:
-    for fmt in ("%m/%d/%Y", "%m-%d-%Y", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-    raise ParseError(source, f"header {field}: expected a date like 01/31/2016, got '{value}'")
+def _date(value: str, name: str, w: Wording, source: str) -> date:
+    try:
+        return parse_numeric_date(value, w.lang)
+    except ValueError:
+        pass
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise ParseError(
+            source, f"header {name}: expected a date like 01/31/2016, got '{value}'"
+        ) from None
 
 
-def _summary(paragraphs: list[str], source: str) -> list[str]:
-    text = "\n".join(paragraphs)
-    text = SUMMARY_INTRO.sub("", text, count=1).strip()
+def _summary(paragraphs: list[str], w: Wording, source: str) -> list[str]:
+    text = w.summary_intro.sub("", "\n".join(paragraphs), count=1).strip()
     if not text:
-        raise ParseError(source, f"'{SUMMARY}' has no summary text")
+        raise ParseError(source, f"'{w.titles['summary']}' has no summary text")
     return text.split("\n")
 
 
-def _items(paragraphs: list[str], short_name: str, source: str) -> list[dict[str, Any]]:
-    text = ISSUES_INTRO.sub("", "\n".join(paragraphs), count=1)
-    labels = re.compile(
-        r"(?P<label>Claims Administrator guideline:|"
-        + re.escape(short_name)
-        + r" guideline:|Decision rationale:)\s*"
-    )
+def _items(paragraphs: list[str], short_name: str, w: Wording, source: str) -> list[dict[str, Any]]:
+    text = w.issues_intro.sub("", "\n".join(paragraphs), count=1)
+    expected = [w.ca_label, w.reviewer_label % {"name": short_name}, w.rationale_label]
+    labels = re.compile("(?P<label>" + "|".join(pattern(e) for e in expected) + r")\s*")
     marks = list(labels.finditer(text))
+    where = f"'{w.titles['issues']}'"
     if not marks:
-        raise ParseError(source, f"'{ISSUES}': no 'Claims Administrator guideline:' found")
-    expected = [
-        "Claims Administrator guideline:",
-        f"{short_name} guideline:",
-        "Decision rationale:",
-    ]
+        raise ParseError(source, f"{where}: no '{expected[0]}' found")
     for i, mark in enumerate(marks):
-        if mark["label"] != expected[i % 3]:
-            line = text.count("\n", 0, mark.start()) + 1
+        found = " ".join(mark["label"].split())
+        if found != expected[i % 3]:
             raise ParseError(
                 source,
-                f"'{ISSUES}', item {i // 3 + 1}: expected '{expected[i % 3]}',"
-                f" found '{mark['label']}' (paragraph {line} of the section)",
+                f"{where}, item {i // 3 + 1}: expected '{expected[i % 3]}', found '{found}'",
             )
     if len(marks) % 3:
-        raise ParseError(
-            source, f"'{ISSUES}', item {len(marks) // 3 + 1}: missing '{expected[len(marks) % 3]}'"
-        )
+        missing = expected[len(marks) % 3]
+        raise ParseError(source, f"{where}, item {len(marks) // 3 + 1}: missing '{missing}'")
     items: list[dict[str, Any]] = []
     lead = text[: marks[0].start()]
     for k in range(0, len(marks), 3):
         ca, rv, rat = marks[k], marks[k + 1], marks[k + 2]
         following = marks[k + 3].start() if k + 3 < len(marks) else len(text)
         body = text[rat.end() : following]
-        if k + 3 < len(marks):
-            rationale, next_lead = _split_heading(body)
-        else:
-            rationale, next_lead = body, ""
-        item = _heading(lead, source, k // 3 + 1)
-        item["claims_administrator_basis"] = _basis(text[ca.end() : rv.start()], source)
-        item["reviewer_basis"] = _basis(text[rv.end() : rat.start()], source)
+        rationale, next_lead = _split_heading(body, w) if k + 3 < len(marks) else (body, "")
+        item = _heading(lead, w, source, k // 3 + 1)
+        item["claims_administrator_basis"] = _basis(text[ca.end() : rv.start()], w, source)
+        item["reviewer_basis"] = _basis(text[rv.end() : rat.start()], w, source)
         item["rationale"] = [p.strip() for p in rationale.strip().split("\n") if p.strip()]
         items.append(item)
         lead = next_lead
     return items
 
 
-def _split_heading(body: str) -> tuple[str, str]:
-    """A rationale runs into the next item's heading: the heading is the last paragraph, or, where
-    the paragraph break was lost, what follows the rationale's last sentence."""
+def _split_heading(body: str, w: Wording) -> tuple[str, str]:
+    """A rationale runs into the next item's heading: the heading is the last paragraph, or,
+    where the paragraph break was lost, the earliest sentence from which the rest reads as a
+    heading."""
     body = body.rstrip()
     head, _, last = body.rpartition("\n")
-    if head and re.search(DECISION + "$", last):
+    if head and any(form.match(" ".join(last.split())) for form, _ in w.headings):
         return head, last
-    modified = re.search(r"(?:^|(?<=[.!?\"\u201d)] ))(?=[^.]*? was the original request\. )", body)
-    if modified:
-        return body[: modified.start()], body[modified.start() :]
-    sentence = list(re.finditer(r"[.!?\"\u201d)] (?=[A-Z0-9])", body))
-    if sentence:
-        cut = sentence[-1].end()
-        return body[:cut], body[cut:]
+    flat = " ".join(body.split())
+    starts = [m.end() for m in re.finditer(r"[.!?\"\u201d)] (?=\S)", flat)]
+    for form, eligible in w.headings:
+        for start in starts:
+            if eligible is None and start != starts[-1]:
+                continue
+            if form.match(flat[start:]):
+                return flat[:start], flat[start:]
     return "", body
 
 
-def _heading(text: str, source: str, number: int) -> dict[str, Any]:
+def _heading(text: str, w: Wording, source: str, number: int) -> dict[str, Any]:
     text = " ".join(text.split())
-    for form, eligible in zip(HEADING_FORMS, HEADING_ELIGIBLE, strict=True):
+    for form, eligible in w.headings:
         match = form.match(text)
         if match:
             groups = match.groupdict()
             item: dict[str, Any] = {
                 "request": groups["request"],
-                "decision": groups["decision"].lower(),
+                "decision": w.decisions[groups["decision"]],
             }
-            if groups.get("original"):
+            if eligible:
                 item["modification"] = {
                     "original_request": groups["original"],
                     "authorized": groups["authorized"],
@@ -271,36 +430,38 @@ def _heading(text: str, source: str, number: int) -> dict[str, Any]:
                 }
             return item
     shown = text if len(text) < 120 else text[:117] + "..."
+    words = "' or ': ".join(w.decisions)
     raise ParseError(
         source,
-        f"'{ISSUES}', item {number}: expected a heading ending in ': Upheld' or"
-        f" ': Overturned', found '{shown}'",
+        f"'{w.titles['issues']}', item {number}: expected a heading ending in ': {words}',"
+        f" found '{shown}'",
     )
 
 
-def _basis(text: str, source: str) -> dict[str, Any]:
+def _basis(text: str, w: Wording, source: str) -> dict[str, Any]:
     text = " ".join(text.split())
     basis: dict[str, Any] = {}
-    for statement, pattern in STATEMENTS.items():
-        match = re.match(r"^The (?:Claims Administrator|Expert Reviewer) " + pattern + r"\s*", text)
+    for statement_pattern, statement in w.statements:
+        match = statement_pattern.match(text)
         if match:
             basis["statement"] = statement.value
             text = text[match.end() :]
             break
-    match = re.match(r"^Decision based on MTUS (.+?)\.(?= Decision based on Non-MTUS|$)\s*", text)
+    match = w.mtus.match(text)
     if match:
-        basis["mtus"] = _mtus(match[1])
+        basis["mtus"] = _mtus(match["citations"])
         text = text[match.end() :]
-    match = re.match(r"^Decision based on Non-MTUS Citation\s*(.*?)\.?$", text)
+    match = w.non_mtus.match(text)
     if match:
-        if match[1]:
-            basis["non_mtus"] = match[1]
+        if match["citation"]:
+            basis["non_mtus"] = match["citation"]
         text = ""
     if text:
         raise ParseError(source, f"guideline basis: cannot read '{text[:100]}'")
     return basis
 
 
+YEAR = r"(?:19|20)\d\d"
 _CITATION = re.compile(
     r"(?P<part>.+?) (?P<year>" + YEAR + r")(?:, Section\(s\): (?P<sections>.+?))?"
     r"(?: Page\(s\): (?P<pages>.+?))?"
@@ -317,10 +478,8 @@ def _mtus(text: str) -> list[dict[str, Any]]:
     citations = []
     position = 0
     while position < len(text):
-        match = _CITATION.match(text, position)
-        if not match:
-            match = _YEARLESS.match(text, position)
-            assert match is not None
+        match = _CITATION.match(text, position) or _YEARLESS.match(text, position)
+        assert match is not None  # _YEARLESS matches any non-empty rest
         groups = match.groupdict()
         citation: dict[str, Any] = {"part": groups["part"]}
         if groups.get("year"):

@@ -23,7 +23,11 @@ class Block:
 
 
 def _text(element: lxml.html.HtmlElement) -> str:
-    return " ".join(element.text_content().split())
+    """The element's text, white space normalized; a <br> is kept as a line break."""
+    for br in element.iter("br"):
+        br.tail = "\n" + (br.tail or "")
+    lines = (" ".join(line.split()) for line in element.text_content().split("\n"))
+    return "\n".join(line for line in lines if line)
 
 
 def blocks_from_html(html: str) -> list[Block]:

@@ -11,9 +11,18 @@ from pathlib import Path
 
 import jinja2
 import yaml
+from babel.numbers import format_decimal
 
 from .errors import ImrgenError, RenderError
-from .model import Case, Decision, MtusCitation, Priority
+from .i18n import (
+    DEFAULT_LANGUAGE,
+    LOCALES,
+    check_language,
+    format_long_date,
+    format_numeric_date,
+    translations,
+)
+from .model import Case, MtusCitation
 
 
 def _data_dir(name: str) -> Path:
@@ -28,17 +37,14 @@ TEMPLATES_DIR = _data_dir("templates")
 STYLES_DIR = _data_dir("styles")
 
 
-def letter_date(value: date | None) -> str:
-    """Header dates as the state prints them: 01/06/2017."""
-    return value.strftime("%m/%d/%Y") if value else ""
+def letter_date(value: date | None, lang: str = DEFAULT_LANGUAGE) -> str:
+    """Header dates in the letter's locale; in English as the state prints them: 01/06/2017."""
+    return format_numeric_date(value, lang) if value else ""
 
 
-def priority_name(value: Priority | None) -> str:
-    return value.value.capitalize() if value else ""
-
-
-def decision_name(value: Decision) -> str:
-    return value.value.capitalize()
+def long_date(value: date | None, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A date written out, for the top of a full letter: December 9, 2016."""
+    return format_long_date(value, lang) if value else ""
 
 
 def mtus_citation(c: MtusCitation) -> str:
@@ -53,12 +59,17 @@ def mtus_citation(c: MtusCitation) -> str:
     return text
 
 
+def number(value: int | float, lang: str = DEFAULT_LANGUAGE) -> str:
+    return format_decimal(value, locale=LOCALES[lang])
+
+
 FILTERS = {
+    "number": number,
     "letter_date": letter_date,
-    "priority_name": priority_name,
-    "decision_name": decision_name,
+    "long_date": long_date,
     "mtus_citation": mtus_citation,
 }
+LETTERS = {"public-body": "letter.html", "full": "full.html"}
 
 
 @dataclass(frozen=True)
@@ -120,8 +131,10 @@ DEFAULT_TEMPLATES = TemplateSet()
 
 
 @cache
-def environment(templates: TemplateSet, family: str) -> jinja2.Environment:
-    """One compiled environment per (template set, family), reused across letters."""
+def environment(
+    templates: TemplateSet, family: str, lang: str = DEFAULT_LANGUAGE
+) -> jinja2.Environment:
+    """One compiled environment per (template set, family, language), reused across letters."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(p) for p in templates.search_path(family)]),
         autoescape=True,
@@ -130,7 +143,9 @@ def environment(templates: TemplateSet, family: str) -> jinja2.Environment:
         extensions=["jinja2.ext.i18n"],
     )
     env.filters.update(FILTERS)
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_translations(  # type: ignore[attr-defined]
+        translations(lang), newstyle=True
+    )
     return env
 
 
@@ -139,13 +154,17 @@ def render_html(
     templates: TemplateSet = DEFAULT_TEMPLATES,
     family: str | None = None,
     stylesheets: list[str] | None = None,
-    lang: str = "en",
+    lang: str = DEFAULT_LANGUAGE,
+    letter: str = "public-body",
 ) -> str:
-    """The letter structure as HTML: every output format starts from this."""
+    """The letter structure as HTML: every output format starts from this. `letter` is
+    "public-body" (the determination, as the state publishes it) or "full" (as sent)."""
     family = family or case.edition.value
-    env = environment(templates, family)
+    if letter not in LETTERS:
+        raise ImrgenError(f"unknown letter '{letter}'; available: {', '.join(LETTERS)}")
+    env = environment(templates, family, check_language(lang))
     try:
-        template = env.get_template("letter.html")
+        template = env.get_template(LETTERS[letter])
         return template.render(
             case=case,
             lang=lang,

@@ -120,7 +120,7 @@ def test_seed_forms(parsed_letters: dict[Path, imrgen.Case]) -> None:
 
 MINIMAL_BODY = (
     "HOW THE IMR FINAL DETERMINATION WAS MADE\n\nMAXIMUS Federal Services sent the complete"
-    " case file to an expert reviewer. disputed items/Service.\n\nCLINICAL CASE SUMMARY\n\n"
+    " case file to an expert reviewer.\n\nCLINICAL CASE SUMMARY\n\n"
     "Summary.\n\nIMR ISSUES, DECISIONS AND RATIONALES\n\nTENS unit: Upheld\n\n"
     "Claims Administrator guideline: Decision based on MTUS Chronic Pain Medical Treatment"
     " 2016.\n\nMAXIMUS guideline: Decision based on MTUS Chronic Pain Medical Treatment"

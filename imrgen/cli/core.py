@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..errors import ImrgenError
 from ..files import write_atomic
+from ..i18n import check_language, languages
 from ..loading import dump_case, load_case
 from ..model import Case
 from ..readers import parse
@@ -78,7 +79,11 @@ def cmd_parse(args: argparse.Namespace) -> int:
 def cmd_render(args: argparse.Namespace) -> int:
     formats = _formats(args.formats)
     options = RenderOptions(
-        family=args.family, pdf_variant=args.pdf_variant, embed_data=not args.no_embed
+        family=args.family,
+        pdf_variant=args.pdf_variant,
+        embed_data=not args.no_embed,
+        lang=check_language(args.lang),
+        letter=args.letter,
     )
     out = Path(args.output)
 
@@ -121,6 +126,16 @@ def register(sub: Subparsers) -> None:
     )
     p.add_argument("-o", "--output", required=True, metavar="DIR")
     p.add_argument("--family", help="template family (default: the case's edition)")
+    p.add_argument(
+        "--letter",
+        default="public-body",
+        choices=["public-body", "full"],
+        help="public-body: the determination as published (default); full: as sent to the"
+        " parties, with addresses, the result in plain words and the appeal rights",
+    )
+    p.add_argument(
+        "--lang", default="en", help=f"language of the fixed text: {', '.join(languages())}"
+    )
     p.add_argument(
         "--pdf-variant",
         default="pdf/ua-1",

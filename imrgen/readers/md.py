@@ -10,7 +10,7 @@ from ..model import Case
 from .text import decode, paragraphs_from_text
 
 # An escaped character, or a piece of markup to drop: bold markers, <b> tags, heading marks.
-_TOKEN = re.compile(r"\\([!-/:-@\[-`{-~])|\*\*|</?b>|^#{1,6} ", re.MULTILINE | re.IGNORECASE)
+_TOKEN = re.compile(r"\\([!-/:-@\[-`{-~])|\\$|\*\*|</?b>|^#{1,6} ", re.MULTILINE | re.IGNORECASE)
 
 
 def unmark(text: str) -> str:

@@ -16,6 +16,7 @@ class RenderOptions:
     templates: TemplateSet = DEFAULT_TEMPLATES
     family: str | None = None  # default: the case's edition
     lang: str = "en"
+    letter: str = "public-body"  # or "full": the letter as sent to the parties
     pdf_variant: str = "pdf/ua-1"  # or "pdf/a-3b": archival, with the case attached as JSON
     embed_data: bool = True  # carry the case itself inside pdf/docx, so parse reads it back exactly
     extras: dict[str, str] = field(default_factory=dict, hash=False, compare=False)

@@ -13,5 +13,7 @@ class HtmlWriter:
     media_type = "text/html"
 
     def write(self, case: Case, options: RenderOptions) -> bytes:
-        html = render_html(case, options.templates, options.family, lang=options.lang)
+        html = render_html(
+            case, options.templates, options.family, lang=options.lang, letter=options.letter
+        )
         return html.encode("utf-8")

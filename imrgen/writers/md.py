@@ -26,6 +26,11 @@ def escape(text: str) -> str:
     return text
 
 
+def _lines(text: str) -> str:
+    """Escaped text; a line break inside a paragraph (an address) as a hard break."""
+    return "\\\n".join(escape(line) for line in text.split("\n"))
+
+
 class MarkdownWriter:
     name = "md"
     suffix = ".md"
@@ -33,7 +38,12 @@ class MarkdownWriter:
 
     def write(self, case: Case, options: RenderOptions) -> bytes:
         html = render_html(
-            case, options.templates, options.family, stylesheets=[], lang=options.lang
+            case,
+            options.templates,
+            options.family,
+            stylesheets=[],
+            lang=options.lang,
+            letter=options.letter,
         )
         chunks: list[str] = []
         for block in blocks_from_html(html):
@@ -44,7 +54,7 @@ class MarkdownWriter:
             elif block.kind == "subheading":
                 chunks.append(f"### {escape(block.text)}")
             elif block.label:
-                chunks.append(f"**{escape(block.label)}** {escape(block.text)}")
+                chunks.append(f"**{escape(block.label)}** {_lines(block.text)}")
             else:
-                chunks.append(escape(block.text))
+                chunks.append(_lines(block.text))
         return ("\n\n".join(chunks) + "\n").encode("utf-8")

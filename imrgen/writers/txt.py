@@ -35,7 +35,12 @@ class TextWriter:
 
     def write(self, case: Case, options: RenderOptions) -> bytes:
         html = render_html(
-            case, options.templates, options.family, stylesheets=[], lang=options.lang
+            case,
+            options.templates,
+            options.family,
+            stylesheets=[],
+            lang=options.lang,
+            letter=options.letter,
         )
         chunks: list[str] = []
         fields: list[str] = []
@@ -46,7 +51,9 @@ class TextWriter:
             if fields:
                 chunks.append("\n".join(fields))
                 fields = []
-            chunks.append("\n".join(wrap(block.full_text)))
+            chunks.append(
+                "\n".join(ln for line in block.full_text.split("\n") for ln in wrap(line))
+            )
         if fields:
             chunks.append("\n".join(fields))
         return ("\n\n".join(chunks) + "\n").encode("utf-8")

@@ -1,0 +1,97 @@
+"""Languages: catalogs complete and current, Spanish letters render and read back, dates and
+numbers in the letter's locale, the case's own text untouched."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from conftest import EXAMPLES, ROOT
+
+import imrgen
+from imrgen.extract import M
+from imrgen.i18n import format_numeric_date, languages, locale_dir, parse_numeric_date
+from imrgen.loading import load_case
+from imrgen.templates import TEMPLATES_DIR
+
+TEXT_FORMATS = ["html", "txt", "md"]
+
+
+def template_messages() -> set[str]:
+    found = extract_from_dir(
+        str(TEMPLATES_DIR),
+        method_map=[("**.html", "jinja2")],
+        options_map={"**.html": {"extensions": "jinja2.ext.i18n"}},
+    )
+    return {message if isinstance(message, str) else message[0]
+            for _, _, message, _, _ in found}
+
+
+def test_spanish_is_available() -> None:
+    assert languages() == ["en", "es"]
+
+
+def test_the_catalog_template_is_current() -> None:
+    pot = read_po(io.BytesIO((locale_dir() / "imrgen.pot").read_bytes()))
+    assert {m.id for m in pot if m.id} == template_messages()
+
+
+@pytest.mark.parametrize("lang", [lang for lang in languages() if lang != "en"])
+def test_no_message_is_untranslated(lang: str) -> None:
+    path = locale_dir() / lang / "LC_MESSAGES" / "imrgen.po"
+    catalog = read_po(io.BytesIO(path.read_bytes()), locale=lang)
+    translated = {m.id: m for m in catalog if m.id}
+    missing = template_messages() - set(translated)
+    assert not missing
+    for msgid, message in translated.items():
+        assert message.string, f"untranslated: {msgid!r}"
+        assert not message.fuzzy, f"fuzzy: {msgid!r}"
+        for placeholder in ("%(name)s", "%(organization)s", "%(request)s", "%(citations)s"):
+            assert (placeholder in msgid) == (placeholder in message.string), msgid
+
+
+def test_the_parser_reads_only_phrases_the_templates_write() -> None:
+    assert set(M.all()) <= template_messages()
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"), [("en", "12/09/2016"), ("es", "09/12/2016")]
+)
+def test_header_dates_in_the_letters_locale(lang: str, text: str) -> None:
+    assert format_numeric_date(date(2016, 12, 9), lang) == text
+    assert parse_numeric_date(text, lang) == date(2016, 12, 9)
+
+
+@pytest.mark.parametrize("fmt", TEXT_FORMATS)
+@pytest.mark.parametrize("stem", ["CM17-0007300", "CM14-0008529", "CM16-0246487"])
+def test_a_spanish_letter_renders_and_reads_back(stem: str, fmt: str) -> None:
+    case = load_case(EXAMPLES / f"{stem}.yaml")
+    data = imrgen.render(case, fmt, imrgen.RenderOptions(lang="es"))
+    text = data.decode("utf-8")
+    assert "RESUMEN CLÍNICO DEL CASO" in text
+    assert "CLINICAL CASE SUMMARY" not in text
+    assert case.summary[0][:60] in " ".join(text.split()).replace("\\", "")
+    assert imrgen.parse(f"letter.{fmt}", data=data) == case
+
+
+def test_spanish_header_and_decisions() -> None:
+    case = load_case(EXAMPLES / "CM16-0246487.yaml")
+    text = imrgen.render(case, "txt", imrgen.RenderOptions(lang="es")).decode()
+    assert "Fecha de la decisión: 31/01/2017" in text
+    assert "Prioridad: Estándar" in text
+    assert ": Revocada" in " ".join(text.split())
+
+
+def test_unknown_language_is_named() -> None:
+    case = load_case(EXAMPLES / "CM16-0213037.yaml")
+    with pytest.raises(imrgen.ImrgenError, match=r"unknown language 'fr'; available: en, es"):
+        imrgen.render(case, "txt", imrgen.RenderOptions(lang="fr"))
+
+
+def test_babel_config_is_in_the_repository() -> None:
+    assert "jinja2.ext.i18n" in (ROOT / "babel.cfg").read_text()
+    assert Path(ROOT / "scripts" / "update-catalogs").is_file()
