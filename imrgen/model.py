@@ -7,7 +7,15 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 
 CASE_NUMBER_PATTERN = r"^CM\d{2}-\d{7}$"
 
@@ -223,9 +231,18 @@ class Parties(_Model):
 class Case(_Model):
     """One IMR final determination."""
 
-    edition: Annotated[Edition, BeforeValidator(lambda v: str(v) if isinstance(v, int) else v)] = (
-        Edition.E2015
-    )
+    edition: Annotated[
+        Edition,
+        BeforeValidator(lambda v: str(v) if isinstance(v, int) else v),
+        # A year written unquoted in YAML is a number; editors should accept it too.
+        WithJsonSchema(
+            {
+                "title": "Edition",
+                "description": "The wording the letter follows.",
+                "enum": ["2014", "2015", 2014, 2015],
+            }
+        ),
+    ] = Edition.E2015
     organization: Organization = Field(default_factory=Organization)
     header: Header = Field(default_factory=Header)
     reviewer: Reviewer = Field(default_factory=Reviewer)

@@ -15,7 +15,7 @@ from ..errors import ImrgenError
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
-COMMANDS = ["core"]
+COMMANDS = ["core", "drafting"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -12,8 +11,9 @@ from ..errors import ImrgenError
 from ..files import write_atomic
 from ..i18n import check_language, languages
 from ..loading import dump_case, load_case
-from ..model import Case
 from ..readers import parse
+from ..rules import check, error_findings, format_findings, raise_for_errors
+from ..schema import schema_text
 from ..writers import RenderOptions, get_writer, writers
 from . import Subparsers
 
@@ -26,24 +26,27 @@ def _formats(value: str) -> list[str]:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    schema = Case.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "IMR determination case (imrgen)"
-    sys.stdout.write(json.dumps(schema, indent=2) + "\n")
+    sys.stdout.write(schema_text())
     return 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    """The model's checks, then the IMR rules: errors fail (exit 1), warnings are reported."""
     failed = 0
     for path in args.cases:
         try:
-            load_case(path)
+            case = load_case(path)
         except ImrgenError as exc:
             failed += 1
             print(exc, file=sys.stderr)
-        else:
-            if not args.quiet:
-                print(f"{path}: valid")
+            continue
+        findings = check(case)
+        if error_findings(findings):
+            failed += 1
+        if findings:
+            print(format_findings(path, findings), file=sys.stderr)
+        elif not args.quiet:
+            print(f"{path}: valid")
     return 1 if failed else 0
 
 
@@ -89,6 +92,11 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     def one(path: Path) -> None:
         case = load_case(path)
+        findings = check(case)
+        if not args.force:
+            raise_for_errors(path, findings)
+        elif error_findings(findings):
+            print(format_findings(path, error_findings(findings)), file=sys.stderr)
         rendered = {fmt: get_writer(fmt).write(case, options) for fmt in formats}
         for fmt, data in rendered.items():
             write_atomic(out / f"{path.stem}{get_writer(fmt).suffix}", data)
@@ -146,5 +154,10 @@ def register(sub: Subparsers) -> None:
         "--no-embed",
         action="store_true",
         help="do not carry the case data inside pdf/docx files",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="render even a case that breaks an IMR rule (an error of `imrgen validate`)",
     )
     p.set_defaults(func=cmd_render)
