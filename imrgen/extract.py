@@ -439,7 +439,11 @@ def _heading(text: str, w: Wording, source: str, number: int) -> dict[str, Any]:
 
 
 def _basis(text: str, w: Wording, source: str) -> dict[str, Any]:
+    """A basis in the letters' sentences; one in no known form is kept as written."""
     text = " ".join(text.split())
+    if not text:
+        return {}
+    original = text
     basis: dict[str, Any] = {}
     for statement_pattern, statement in w.statements:
         match = statement_pattern.match(text)
@@ -457,7 +461,7 @@ def _basis(text: str, w: Wording, source: str) -> dict[str, Any]:
             basis["non_mtus"] = match["citation"]
         text = ""
     if text:
-        raise ParseError(source, f"guideline basis: cannot read '{text[:100]}'")
+        return {"text": original}
     return basis
 
 

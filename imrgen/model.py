@@ -124,9 +124,16 @@ class GuidelineBasis(_Model):
     statement: Statement | None = None
     mtus: list[MtusCitation] = Field(default_factory=list)
     non_mtus: Text | None = Field(default=None, description="The non-MTUS citation as printed.")
+    text: Text | None = Field(
+        default=None,
+        description="A basis in none of the letters' known forms, printed as written (a letter"
+        " read back keeps it rather than failing); stands alone.",
+    )
 
     @model_validator(mode="after")
     def _no_evidence_means_no_citation(self) -> GuidelineBasis:
+        if self.text and (self.statement or self.mtus or self.non_mtus):
+            raise ValueError("'text' stands alone: use it only for a basis in no known form")
         if self.statement is Statement.NO_EVIDENCE and (self.mtus or self.non_mtus):
             raise ValueError("'no-evidence' cannot stand beside citations")
         if len(self.mtus) > 1 and any(c.year is None for c in self.mtus):
@@ -138,7 +145,7 @@ class GuidelineBasis(_Model):
 
     @property
     def is_empty(self) -> bool:
-        return self.statement is None and not self.mtus and not self.non_mtus
+        return self.statement is None and not self.mtus and not self.non_mtus and not self.text
 
 
 class Eligible(StrEnum):

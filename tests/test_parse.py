@@ -172,3 +172,23 @@ def test_unparseable_letters_say_what_is_missing(name: str) -> None:
 def test_unknown_letter_format() -> None:
     with pytest.raises(imrgen.UnknownFormatError, match=r"cannot read '.odt' files; readable: "):
         imrgen.parse("letter.odt", data=b"")
+
+
+@pytest.mark.parametrize("fmt", ["txt", "html", "md"])
+def test_a_basis_in_no_known_form_is_kept_as_written(fmt: str) -> None:
+    """An unfamiliar letter still keeps its items, decisions and words."""
+    letter = MINIMAL_BODY.replace(
+        "Claims Administrator guideline: Decision based on MTUS Chronic Pain Medical Treatment"
+        " 2016.",
+        "Claims Administrator guideline: Per ACOEM practice guidelines, chapter 12.",
+    )
+    case = imrgen.parse("unfamiliar.txt", data=letter.encode())
+    basis = case.items[0].claims_administrator_basis
+    assert basis.text == "Per ACOEM practice guidelines, chapter 12."
+    assert basis.statement is None and not basis.mtus and basis.non_mtus is None
+    assert imrgen.parse(f"again.{fmt}", data=imrgen.render(case, fmt)) == case
+
+
+def test_basis_text_stands_alone() -> None:
+    with pytest.raises(ValueError, match="'text' stands alone"):
+        imrgen.GuidelineBasis(text="As written.", non_mtus="ODG")

@@ -95,6 +95,7 @@ _BASIS = """\
           sections: []  # e.g. [Physical Medicine]
           pages: null  # 2014 form: e.g. 339
       non_mtus: null  # the non-MTUS citation as printed, or null
+      text: null  # only for a basis in none of these forms: the words as written
 """
 
 _ITEM = """\
