@@ -20,9 +20,15 @@ from pydantic import (
 CASE_NUMBER_PATTERN = r"^CM\d{2}-\d{7}$"
 
 
+# Characters that XML 1.0 (so DOCX, XMP, HTML) cannot carry: C0 controls but tab and line
+# breaks, surrogates, and the non-characters U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def normalize_space(value: str) -> str:
-    """Collapse runs of white space: a letter's text is words, and wrapping is the writer's job."""
-    return " ".join(value.split())
+    """Collapse runs of white space: a letter's text is words, and wrapping is the writer's job.
+    Characters no letter file can carry are dropped."""
+    return " ".join(_NOT_XML.sub("", value).split())
 
 
 Text = Annotated[str, AfterValidator(normalize_space), Field(min_length=1)]

@@ -24,6 +24,8 @@ def original_words(path: Path) -> list[str]:
         document = pdfium.PdfDocument(path, password="")
         text = "\n".join(page.get_textpage().get_text_range() for page in document)
         document.close()
+        # PDFium's mark for a hyphen that ends a printed line (it joins the lines itself).
+        text = text.replace("\ufffe", "-")
     else:
         text = path.read_text(encoding="utf-8")
         text = re.sub(r"</?b>|\*\*|^#+ ", "", text, flags=re.MULTILINE)

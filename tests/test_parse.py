@@ -192,3 +192,19 @@ def test_a_basis_in_no_known_form_is_kept_as_written(fmt: str) -> None:
 def test_basis_text_stands_alone() -> None:
     with pytest.raises(ValueError, match="'text' stands alone"):
         imrgen.GuidelineBasis(text="As written.", non_mtus="ODG")
+
+
+def test_pdfium_line_end_hyphen_mark_is_a_hyphen(parsed_letters: dict[Path, imrgen.Case]) -> None:
+    """PDFium returns U+FFFE for a hyphen ending a printed line ('x-' / 'ray')."""
+    texts = [
+        p
+        for case in parsed_letters.values()
+        for p in [*case.summary, *(r for i in case.items for r in i.rationale)]
+    ]
+    assert not any("\ufffe" in t for t in texts)
+    assert any("x-ray" in t for t in texts)
+
+
+def test_characters_no_file_can_carry_are_dropped() -> None:
+    basis = imrgen.GuidelineBasis(non_mtus="ODG\x00 Low\ufffe Back\x07")
+    assert basis.non_mtus == "ODG Low Back"
