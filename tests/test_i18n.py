@@ -21,14 +21,21 @@ from imrgen.templates import TEMPLATES_DIR
 TEXT_FORMATS = ["html", "txt", "md"]
 
 
-def template_messages() -> set[str]:
+def _messages(directory: Path, method: str, options: dict[str, str]) -> set[str]:
+    pattern = "**.html" if method == "jinja2" else "**.py"
     found = extract_from_dir(
-        str(TEMPLATES_DIR),
-        method_map=[("**.html", "jinja2")],
-        options_map={"**.html": {"extensions": "jinja2.ext.i18n"}},
+        str(directory), method_map=[(pattern, method)], options_map={pattern: options}
     )
-    return {message if isinstance(message, str) else message[0]
-            for _, _, message, _, _ in found}
+    return {m if isinstance(m, str) else m[0] for _, _, m, _, _ in found}
+
+
+def template_messages() -> set[str]:
+    return _messages(TEMPLATES_DIR, "jinja2", {"extensions": "jinja2.ext.i18n"})
+
+
+def source_messages() -> set[str]:
+    """Every message a letter can print: the templates' and the writers' own (page numbers)."""
+    return template_messages() | _messages(ROOT / "imrgen", "python", {})
 
 
 def test_spanish_is_available() -> None:
@@ -37,7 +44,7 @@ def test_spanish_is_available() -> None:
 
 def test_the_catalog_template_is_current() -> None:
     pot = read_po(io.BytesIO((locale_dir() / "imrgen.pot").read_bytes()))
-    assert {m.id for m in pot if m.id} == template_messages()
+    assert {m.id for m in pot if m.id} == source_messages()
 
 
 @pytest.mark.parametrize("lang", [lang for lang in languages() if lang != "en"])
@@ -45,7 +52,7 @@ def test_no_message_is_untranslated(lang: str) -> None:
     path = locale_dir() / lang / "LC_MESSAGES" / "imrgen.po"
     catalog = read_po(io.BytesIO(path.read_bytes()), locale=lang)
     translated = {m.id: m for m in catalog if m.id}
-    missing = template_messages() - set(translated)
+    missing = source_messages() - set(translated)
     assert not missing
     for msgid, message in translated.items():
         assert message.string, f"untranslated: {msgid!r}"

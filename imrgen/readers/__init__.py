@@ -21,10 +21,11 @@ class Reader(Protocol):
 
 
 def _registry() -> list[Reader]:
-    from . import html, md, pdf, text
+    from . import docx, html, md, pdf, text
 
     return [
         pdf.PdfReader(),
+        docx.DocxReader(),
         html.HtmlReader(),
         md.MarkdownReader(),
         text.TextReader(),

@@ -36,11 +36,12 @@ class Writer(Protocol):
 
 
 def _registry() -> dict[str, Writer]:
-    from . import html, md, txt
+    from . import docx, html, md, txt
 
     return {
         w.name: w
         for w in (
+            docx.DocxWriter(),
             html.HtmlWriter(),
             md.MarkdownWriter(),
             txt.TextWriter(),
