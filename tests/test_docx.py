@@ -21,6 +21,7 @@ from typing import Any
 
 import docx
 import pytest
+from conftest import CORPUS, REAL_LETTERS, SHARED
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import parse_xml
@@ -42,11 +43,7 @@ from imrgen.templates import render_html
 from imrgen.writers import RenderOptions, get_writer
 from imrgen.writers import docx as docx_writer
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-CORPUS = sorted((SHARED / "corpus" / "dwc-2016").glob("*.pdf"))
-SEEDS = sorted((SHARED / "seeds").glob("*.txt"))
-LETTERS = CORPUS + SEEDS
+LETTERS = REAL_LETTERS
 FONT = "Liberation Serif"
 WRITER = get_writer("docx")
 
