@@ -21,7 +21,7 @@ from typing import Any
 
 import docx
 import pytest
-from conftest import CORPUS, REAL_LETTERS, SHARED
+from conftest import CORPUS, REAL_LETTERS, SEEDS, SHARED
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import parse_xml
