@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .errors import CaseError, ImrgenError, ParseError, Problem, RenderError, UnknownFormatError
+from .leaks import find_leaks
 from .loading import dump_case, load_case
 from .model import (
     Case,
@@ -26,6 +27,7 @@ from .model import (
     Statement,
 )
 from .readers import parse
+from .redaction import RedactionPolicy, redact
 from .writers import RenderOptions, get_writer, writers
 
 __all__ = [
@@ -44,15 +46,18 @@ __all__ = [
     "ParseError",
     "Priority",
     "Problem",
+    "RedactionPolicy",
     "RenderError",
     "RenderOptions",
     "Reviewer",
     "Statement",
     "UnknownFormatError",
     "dump_case",
+    "find_leaks",
     "formats",
     "load_case",
     "parse",
+    "redact",
     "render",
 ]
 

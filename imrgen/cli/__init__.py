@@ -15,7 +15,7 @@ from ..errors import ImrgenError
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
-COMMANDS = ["core", "drafting"]
+COMMANDS = ["core", "drafting", "public"]
 
 
 def build_parser() -> argparse.ArgumentParser:
