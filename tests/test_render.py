@@ -135,3 +135,11 @@ def test_same_case_same_bytes_in_another_process(fmt: str) -> None:
         [sys.executable, "-c", code, str(path), fmt], capture_output=True, check=True
     ).stdout
     assert here == there == imrgen.render(path, fmt)
+
+
+def test_the_stylesheet_is_inlined_verbatim() -> None:
+    """Entities are not decoded inside <style>: an escaped quote would break the font rule."""
+    html = imrgen.render(example("CM16-0213037"), "html").decode()
+    css = (TemplateSet().styles / "letter.css").read_text()
+    assert f"<style>{css}</style>" in html
+    assert 'font-family: "Liberation Serif"' in html
