@@ -114,6 +114,8 @@ def _problem(err: Any, root: yaml.Node | None) -> Problem:
         message = "unknown field"
     elif kind == "string_too_short" or (kind == "too_short" and isinstance(found, str)):
         message = f"expected text, got {found!r}"
+    elif kind == "string_pattern_mismatch" and loc and loc[-1] == "case_number":
+        message = f"expected the state's form CMyy-nnnnnnn (e.g. CM16-0213037), got {found!r}"
     elif kind == "too_short":
         minimum = err.get("ctx", {}).get("min_length", 1)
         message = f"expected at least {minimum} item(s), got {len(found or [])}"

@@ -17,12 +17,13 @@ from pydantic import (
     model_validator,
 )
 
-CASE_NUMBER_PATTERN = r"^CM\d{2}-\d{7}$"
+CASE_NUMBER_PATTERN = r"^CM[0-9]{2}-[0-9]{7}$"
 
 
 # Characters that XML 1.0 (so DOCX, XMP, HTML) cannot carry: C0 controls but tab and line
-# breaks, surrogates, and the non-characters U+FFFE and U+FFFF.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# breaks, surrogates, and the non-characters U+FFFE and U+FFFF; and the soft hyphen, which a
+# printed letter never shows, so no reader could give it back.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\xad\ud800-\udfff\ufffe\uffff]")
 
 
 def normalize_space(value: str) -> str:

@@ -137,7 +137,7 @@ DATES = st.one_of(st.none(), st.dates(min_value=date(2000, 1, 1), max_value=date
 def case(draw: st.DrawFn) -> imrgen.Case:
     edition = draw(st.sampled_from(list(imrgen.Edition)))
     header = imrgen.Header(
-        case_number=draw(st.one_of(st.none(), st.from_regex(r"CM1[4-9]-\d{7}", fullmatch=True))),
+        case_number=draw(st.one_of(st.none(), st.from_regex(r"CM1[4-9]-[0-9]{7}", fullmatch=True))),
         date_assigned=draw(DATES),
         date_of_injury=draw(DATES),
         decision_date=draw(DATES),

@@ -15,7 +15,7 @@ from ..errors import ImrgenError
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
-COMMANDS = ["core", "drafting", "public"]
+COMMANDS = ["core", "drafting", "public", "preview"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,16 +1,21 @@
 """PDF: the published letters exactly as the state publishes them (Word, encrypted with an empty
-password, header as a table) and imrgen's own. Text comes from PDFium, which is fast and keeps
-each line's geometry, so paragraphs are found from the space between lines."""
+password, header as a table) and imrgen's own. A PDF imrgen wrote carries its case as an
+attachment, read back exactly; otherwise text comes from PDFium, which is fast and keeps each
+line's geometry, so paragraphs are found from the space between lines (in imrgen's own PDFs,
+from the promises styles/print.css makes: see paragraphs_from_printed)."""
 
 from __future__ import annotations
 
+import ctypes
 import re
 from dataclasses import dataclass
 from itertools import pairwise
 from statistics import median
 
 import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 
+from ..embedding import ATTACHMENT_NAME, case_from_json
 from ..errors import ParseError
 from ..extract import extract
 from ..model import Case
@@ -28,6 +33,10 @@ class Line:
     left: float
     right: float
     page: int
+    # Where the page body starts (the top of the page's ArtBox), in imrgen's own PDFs; there
+    # `bottom` is the baseline, and a line that starts a page this close under it continues
+    # the paragraph of the page before.
+    body_top: float | None = None
 
 
 def pdf_lines(data: bytes, source: str) -> list[Line]:
@@ -41,6 +50,12 @@ def pdf_lines(data: bytes, source: str) -> list[Line]:
             page = document[number]
             textpage = page.get_textpage()
             text = textpage.get_text_range()
+            body = page.get_artbox(fallback_ok=False)
+            if body is not None:
+                lines += _body_lines(textpage, text, body, number)
+                textpage.close()
+                page.close()
+                continue
             offset = 0
             for raw in text.split("\r\n"):
                 start = offset
@@ -60,10 +75,62 @@ def pdf_lines(data: bytes, source: str) -> list[Line]:
     return lines
 
 
+# PDFium's mark for a hyphen at a line end, which it joins to the next line.
+_LINE_END_HYPHEN = "\ufffe"
+
+
+def _body_lines(
+    textpage: pdfium.PdfTextPage, text: str, body: tuple[float, float, float, float], page: int
+) -> list[Line]:
+    """The lines of a page of imrgen's own PDFs, which mark their body with an ArtBox: split
+    at every change of baseline (PDFium joins a line that ends in a hyphen to the next), the
+    hyphen restored, and nothing outside the body (the footer is page furniture; inside it, even
+    a line that reads "Page 2 of 3" is the letter's own text)."""
+    left_edge, bottom_edge, _, top_edge = body
+    out: list[Line] = []
+    current: list[int] = []
+
+    def close() -> None:
+        chars = [i for i in current if not text[i].isspace()]
+        if chars:
+            first, last = chars[0], chars[-1]
+            baseline = _baseline(textpage, first)
+            left, _, _, top = textpage.get_charbox(first, loose=True)
+            _, _, right, _ = textpage.get_charbox(last, loose=True)
+            inside = bottom_edge - 1 <= baseline <= top_edge + 1 and left >= left_edge - 1
+            words = "".join(text[i] for i in current).replace(_LINE_END_HYPHEN, "-")
+            if inside:
+                out.append(Line(words, top, baseline, left, right, page, top_edge))
+        current.clear()
+
+    baseline: float | None = None
+    for index, char in enumerate(text):
+        if char in "\r\n":
+            close()
+            baseline = None
+            continue
+        if not char.isspace():
+            origin = _baseline(textpage, index)
+            if baseline is not None and abs(origin - baseline) > 1:
+                close()
+            baseline = origin
+        current.append(index)
+    close()
+    return out
+
+
+def _baseline(textpage: pdfium.PdfTextPage, index: int) -> float:
+    x, y = ctypes.c_double(), ctypes.c_double()
+    pdfium_c.FPDFText_GetCharOrigin(textpage.raw, index, ctypes.byref(x), ctypes.byref(y))
+    return y.value
+
+
 def paragraphs_from_lines(lines: list[Line]) -> list[str]:
     """Group lines into paragraphs: a gap clearly larger than the usual line spacing starts a
     new one. At a page break there is no gap to read, so a paragraph ends there only if its
     last line stops short of the right margin after a full stop."""
+    if lines and all(line.body_top is not None for line in lines):
+        return paragraphs_from_printed(lines)
     steps = [
         a.bottom - b.bottom
         for a, b in pairwise(lines)
@@ -91,9 +158,56 @@ def paragraphs_from_lines(lines: list[Line]) -> list[str]:
     return [join_lines(p) for p in paragraphs]
 
 
+def paragraphs_from_printed(lines: list[Line]) -> list[str]:
+    """Paragraphs of imrgen's own PDFs, whose layout (styles/print.css) keeps two promises:
+    between paragraphs the baselines lie further apart than twice the font's ascent, within one
+    paragraph (and between the rows of the header table) closer; and a block starts with space
+    above it that the top of a page does not swallow, so only a paragraph continued from the
+    page before starts right under the top of the page body. Lines wrap only at spaces."""
+    ascent = median(line.top - line.bottom for line in lines)
+    paragraphs: list[list[str]] = []
+    previous: Line | None = None
+    for line in lines:
+        if previous is None:
+            new = True
+        elif line.page == previous.page:
+            new = previous.bottom - line.bottom > 2.0 * ascent
+        else:
+            body_top = line.top if line.body_top is None else line.body_top
+            new = body_top - line.bottom > 1.5 * ascent
+        if new:
+            paragraphs.append([])
+        paragraphs[-1].append(line.text)
+        previous = line
+    return [" ".join(" ".join(p).split()) for p in paragraphs]
+
+
 class PdfReader:
     name = "pdf"
     suffixes = (".pdf",)
 
     def read(self, data: bytes, source: str) -> Case:
+        """The case imrgen embedded, when the PDF carries it; otherwise what the text says."""
+        embedded = embedded_case(data, source)
+        if embedded is not None:
+            return case_from_json(embedded, source)
         return extract(paragraphs_from_lines(pdf_lines(data, source)), source)
+
+
+def embedded_case(data: bytes, source: str) -> bytes | None:
+    """The bytes of the attachment imrgen writes (imrgen.embedding.ATTACHMENT_NAME), if any."""
+    try:
+        document = pdfium.PdfDocument(data, password="")
+    except pdfium.PdfiumError as exc:
+        raise ParseError(source, f"not a readable PDF ({exc})") from None
+    try:
+        for index in range(document.count_attachments()):
+            attachment = document.get_attachment(index)
+            if attachment.get_name() == ATTACHMENT_NAME:
+                try:
+                    return bytes(attachment.get_data())
+                except pdfium.PdfiumError as exc:
+                    raise ParseError(source, f"{ATTACHMENT_NAME}: unreadable ({exc})") from None
+    finally:
+        document.close()
+    return None

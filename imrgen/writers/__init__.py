@@ -36,7 +36,7 @@ class Writer(Protocol):
 
 
 def _registry() -> dict[str, Writer]:
-    from . import docx, html, md, txt
+    from . import docx, html, md, pdf, txt
 
     return {
         w.name: w
@@ -44,6 +44,7 @@ def _registry() -> dict[str, Writer]:
             docx.DocxWriter(),
             html.HtmlWriter(),
             md.MarkdownWriter(),
+            pdf.PdfWriter(),
             txt.TextWriter(),
         )
     }

@@ -1,0 +1,473 @@
+"""PDF: the letter that is mailed, through WeasyPrint from the same HTML as the html writer plus
+styles/print.css. Accessible by default (PDF/UA-1, tagged), archival on request (PDF/A-3b with
+the case attached as JSON), fonts shipped and subset, the same case giving the same bytes."""
+
+from __future__ import annotations
+
+import io
+import mimetypes
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import pydyf
+import weasyprint
+from weasyprint.css import ColorProfile
+from weasyprint.formatting_structure import boxes
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+from ..embedding import ATTACHMENT_NAME, case_to_json
+from ..errors import RenderError
+from ..i18n import translations
+from ..model import Case
+from ..templates import TemplateSet, render_html
+from . import RenderOptions
+
+VARIANTS = ("pdf/ua-1", "pdf/a-3b")
+STYLESHEETS = ("letter.css", "print.css")
+# Dates when a case has no decision date: the zip epoch, as the docx writer uses.
+FIXED_EPOCH = date(1980, 1, 1)
+PRODUCER = "imrgen"
+
+
+class FetchRefused(ValueError):
+    """A URL outside the allowed folders: rendering stops rather than reach it."""
+
+
+class RestrictedFetcher(URLFetcher):  # type: ignore[misc]
+    """WeasyPrint's URL fetcher, reduced to files inside a few folders (the template set's styles
+    and templates). No network, no data: URLs, nothing else on disk. Every URL asked for is
+    kept in `requested`, so a test can see what rendering tried to load."""
+
+    def __init__(self, roots: tuple[Path, ...]) -> None:
+        # fail_on_errors: a refused URL stops the render instead of being skipped with a warning.
+        super().__init__(allowed_protocols={"file"}, fail_on_errors=True)
+        self.roots = tuple(r.resolve() for r in roots)
+        self.requested: list[str] = []
+
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        self.requested.append(url)
+        parts = urlsplit(url)
+        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+            raise FetchRefused(f"refused to load '{url}': only the package's own files")
+        path = Path(unquote(parts.path)).resolve()
+        if not any(path.is_relative_to(root) for root in self.roots) or not path.is_file():
+            raise FetchRefused(f"refused to load '{url}': not a file in {_names(self.roots)}")
+        media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(
+            path.as_uri(), body=path.read_bytes(), headers={"Content-Type": media_type}
+        )
+
+
+def _names(roots: tuple[Path, ...]) -> str:
+    return ", ".join(str(r) for r in roots)
+
+
+def allowed_roots(templates: TemplateSet) -> tuple[Path, ...]:
+    roots = [templates.styles, templates.templates]
+    if templates.user_templates is not None:
+        roots.append(templates.user_templates)
+    return tuple(roots)
+
+
+# WeasyPrint pitfall: every CSS object of one document must share the FontConfiguration that
+# lays it out, and parsing @font-face copies the font files each time. So one FontConfiguration
+# per process, and the stylesheets parsed once per (template set, language). A lock, because
+# WeasyPrint's font map is not safe to share between threads rendering at once.
+_LOCK = threading.RLock()
+_FONT_CONFIG: FontConfiguration | None = None
+
+
+def font_config() -> FontConfiguration:
+    """The process's one FontConfiguration, which knows no font but the ones print.css ships:
+    Fontconfig starts from an empty configuration instead of the machine's, so a character
+    Liberation Serif lacks prints as a missing-glyph box (and still extracts as itself) rather
+    than in some font of this machine that another machine does not have."""
+    global _FONT_CONFIG
+    with _LOCK:
+        if _FONT_CONFIG is None:
+            _FONT_CONFIG = _pinned_font_configuration()
+    return _FONT_CONFIG
+
+
+def _pinned_font_configuration() -> FontConfiguration:
+    # Fontconfig reads FONTCONFIG_FILE when WeasyPrint creates the configuration, and only then.
+    handle, path = tempfile.mkstemp(prefix="imrgen-fonts-", suffix=".conf")
+    previous = os.environ.get("FONTCONFIG_FILE")
+    try:
+        os.write(handle, b'<?xml version="1.0"?>\n<fontconfig></fontconfig>\n')
+        os.close(handle)
+        os.environ["FONTCONFIG_FILE"] = path
+        return FontConfiguration()
+    finally:
+        if previous is None:
+            os.environ.pop("FONTCONFIG_FILE", None)
+        else:
+            os.environ["FONTCONFIG_FILE"] = previous
+        os.unlink(path)
+
+
+# The output intent of PDF/A. WeasyPrint opens its sRGB profile for every PDF/A it writes and
+# never closes the file, and writes the profile as littleCMS re-serializes it, which is not the
+# same bytes twice in one process. This one is read once, closed, and written as shipped.
+OUTPUT_INTENT = "imrgen-srgb"
+
+
+class ShippedProfile(ColorProfile):  # type: ignore[misc]
+    def __init__(self, data: bytes, src: str) -> None:
+        super().__init__(io.BytesIO(data), src, "relative-colorimetric", (["r"], ["g"], ["b"]))
+        self._data = data
+
+    @property
+    def content(self) -> bytes:
+        return self._data
+
+
+@cache
+def srgb_profile() -> ShippedProfile:
+    data = (resources.files("weasyprint.pdf") / "sRGB2014.icc").read_bytes()
+    return ShippedProfile(data, "sRGB2014.icc")
+
+
+@cache
+def fetcher(templates: TemplateSet) -> RestrictedFetcher:
+    return RestrictedFetcher(allowed_roots(templates))
+
+
+@cache
+def stylesheets(templates: TemplateSet, lang: str) -> tuple[weasyprint.CSS, ...]:
+    """letter.css and print.css parsed once, plus the footer's words in the letter's language."""
+    base_url = templates.styles.resolve().as_uri() + "/"
+    texts = templates.stylesheets(STYLESHEETS)
+    texts.append(_footer_css(lang))
+    return tuple(
+        weasyprint.CSS(
+            string=text,
+            base_url=base_url,
+            url_fetcher=fetcher(templates),
+            font_config=font_config(),
+        )
+        for text in texts
+    )
+
+
+def _footer_css(lang: str) -> str:
+    """The running footer "Page X of Y" as a CSS content value, translated like the templates."""
+    words = translations(lang).gettext("Page %(page)s of %(pages)s")
+    pieces: list[str] = []
+    rest = words
+    for marker, counter in (("%(page)s", "counter(page)"), ("%(pages)s", "counter(pages)")):
+        before, _, rest = rest.partition(marker)
+        pieces += [_css_string(before), counter]
+    pieces.append(_css_string(rest))
+    content = " ".join(p for p in pieces if p != '""')
+    return f"@page {{ @bottom-center {{ content: {content}; }} }}"
+
+
+def _css_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# A slash or dash with a character right after it: where the layout engine (UAX #14) may wrap
+# without a space ("tear/" "impingement"). A reader cannot tell such a wrap from one at a space
+# ("myalgia/ myositis"), so a WORD JOINER (invisible, never extracted) forbids it.
+_GLUED_BREAK = re.compile(r"([/\-\u2010\u2013\u2014])(?=[^\s<])")
+_TEXT = re.compile(r">([^<]+)<")
+
+
+def printable(html: str) -> str:
+    """The HTML as WeasyPrint should print it, with lines that wrap only at spaces. Only the
+    text of the body changes, never the markup."""
+    head, body_tag, body = html.partition("<body")
+
+    def text(match: re.Match[str]) -> str:
+        return ">" + _GLUED_BREAK.sub("\\1\u2060", match.group(1)) + "<"
+
+    return head + body_tag + _TEXT.sub(text, body)
+
+
+def _pdf_date(day: date) -> str:
+    return f"{day.isoformat()}T00:00:00Z"
+
+
+def fixed_moment(case: Case) -> datetime:
+    """The one date a letter's file carries: its decision date (or the fixed epoch)."""
+    day = case.header.decision_date or FIXED_EPOCH
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _attachment(case: Case, moment: datetime) -> weasyprint.Attachment:
+    """The case as JSON, less its parties: the letter names no one, and neither does its file."""
+    return weasyprint.Attachment(
+        string=case_to_json(case.model_copy(update={"parties": None})),
+        name=ATTACHMENT_NAME,
+        description="The case this letter was rendered from (imrgen)",
+        created=moment,
+        modified=moment,
+        relationship="Data",
+    )
+
+
+def _references(value: Any) -> Iterator[int]:
+    """The object numbers a value points to: a reference (b"12 0 R"), or an array of them,
+    which pydyf writes either as such items or flat (Kids: [12, 0, "R", 14, 0, "R"])."""
+    items = value if isinstance(value, list) else [value]
+    i = 0
+    while i < len(items):
+        item = items[i]
+        if isinstance(item, int) and items[i + 2 : i + 3] == ["R"]:
+            yield item
+            i += 3
+            continue
+        text = item.decode() if isinstance(item, bytes) else item
+        if isinstance(text, str) and text.endswith(" R"):
+            yield int(text.split()[0])
+        i += 1
+
+
+def mark_margin_boxes_as_artifacts(document: weasyprint.Document, pdf: pydyf.PDF) -> None:
+    """WeasyPrint 70 draws @page margin boxes as tagged /Span content whose structure elements
+    it leaves out of the tree ("Artifact is only allowed in PDF 2.0"), so a checker sees
+    content that is neither in the tree nor an artifact. Turn that content into pagination
+    artifacts: page numbers are page furniture, not something a screen reader should say."""
+    root_ref = pdf.catalog.get("StructTreeRoot")
+    if root_ref is None:
+        return
+    objects = pdf.objects
+    root = objects[next(_references(root_ref))]
+    reachable: set[int] = set()
+    todo = list(_references(root["K"]))
+    while todo:
+        number = todo.pop()
+        if number in reachable:
+            continue
+        reachable.add(number)
+        element = objects[number]
+        if isinstance(element, dict) and "K" in element:
+            todo.extend(_references(element["K"]))
+    parent_tree = objects[next(_references(root["ParentTree"]))]
+    nums = parent_tree["Nums"]
+    streams = {
+        index: objects[next(_references(page["Contents"]))]
+        for index, page in enumerate(objects[n] for n in _references(pdf.pages["Kids"]))
+    }
+    for key, refs in zip(nums[::2], nums[1::2], strict=True):
+        if key not in streams or not isinstance(refs, list):
+            continue  # an annotation's entry, not a page's
+        orphans = set()
+        for mcid, ref in enumerate(refs):
+            if not any(n in reachable for n in _references(ref)):
+                orphans.add(mcid)
+                refs[mcid] = "null"
+        if orphans:
+            _rewrite_marked_content(streams[key], orphans)
+
+
+def _rewrite_marked_content(stream: pydyf.Stream, mcids: set[int]) -> None:
+    """'/Span <</MCID n>> BDC' -> '/Artifact <</Type /Pagination ...>> BDC' for these MCIDs.
+    WeasyPrint paints the margin boxes last, so the search runs from the end."""
+    ops = stream.stream
+    left = set(mcids)
+    for i in range(len(ops) - 1, 0, -1):
+        op = ops[i]
+        if type(op) is pydyf.Dictionary and op.get("MCID") in left:
+            left.discard(op["MCID"])
+            ops[i - 1] = "/Artifact"
+            ops[i] = pydyf.Dictionary({"Type": "/Pagination", "Subtype": "/Footer"})
+            if not left:
+                return
+
+
+def mark_page_bodies(document: weasyprint.Document, pdf: pydyf.PDF) -> None:
+    """Give every page an /ArtBox: the page body, inside the margins. The reader takes it as the
+    place where a paragraph continued from the page before would start, and everything outside
+    it (the footer) as page furniture."""
+    pages = [pdf.objects[n] for n in _references(pdf.pages["Kids"])]
+    for page, pdf_page in zip(document.pages, pages, strict=True):
+        box = page._page_box  # WeasyPrint keeps the laid-out page box here; no public accessor
+        scale = 0.75  # PDF points per CSS pixel
+        left = box.content_box_x() * scale
+        right = (box.content_box_x() + box.width) * scale
+        top = (page.height - box.content_box_y()) * scale
+        bottom = (page.height - box.content_box_y() - box.height) * scale
+        pdf_page["ArtBox"] = pydyf.Array([round(v, 3) for v in (left, bottom, right, top)])
+
+
+def _structure_elements(pdf: pydyf.PDF) -> Iterator[pydyf.Dictionary]:
+    """Every element of the structure tree, parents before children."""
+    root_ref = pdf.catalog.get("StructTreeRoot")
+    if root_ref is None:
+        return
+    todo = list(_references(pdf.objects[next(_references(root_ref))]["K"]))
+    seen: set[int] = set()
+    while todo:
+        number = todo.pop(0)
+        if number in seen:
+            continue
+        seen.add(number)
+        element = pdf.objects[number]
+        if isinstance(element, dict):
+            yield element
+            todo.extend(_references(element.get("K", [])))
+
+
+def scope_header_cells(pdf: pydyf.PDF) -> None:
+    """WeasyPrint links each table cell to its headers (/Headers) but gives a header cell no
+    /Scope. The case header's labels head their row: a header cell that a data cell of its own
+    row names is a row header, any other a column header."""
+    for row in _structure_elements(pdf):
+        if row.get("S") != "/TR":
+            continue
+        cells = [pdf.objects[n] for n in _references(row.get("K", []))]
+        named = {
+            str(h) for c in cells if c.get("S") == "/TD" for h in c.get("A", {}).get("Headers", [])
+        }
+        for cell in cells:
+            if cell.get("S") == "/TH":
+                scope = "/Row" if str(cell.get("ID")) in named else "/Column"
+                cell.setdefault("A", pydyf.Dictionary({"O": "/Table"}))["Scope"] = scope
+
+
+def relate_attachments(pdf: pydyf.PDF) -> None:
+    """The embedded case is the letter's data (/AFRelationship /Data), listed once in the
+    catalog's /AF (WeasyPrint's PDF/A-3 code lists it twice)."""
+    filespecs = [
+        obj
+        for obj in pdf.objects
+        if isinstance(obj, pydyf.Dictionary) and obj.get("Type") == "/Filespec"
+    ]
+    for filespec in filespecs:
+        filespec["AFRelationship"] = "/Data"
+    if filespecs:
+        pdf.catalog["AF"] = pydyf.Array(sorted({f.reference for f in filespecs}))
+
+
+def _spine(page_box: Any, last: bool) -> list[Any]:
+    """The boxes a page's structure elements come from, along its last (or first) branch:
+    below the page, <html> and <body> (which make no element), down to the block whose
+    children are lines."""
+    out: list[Any] = []
+    box = next((b for b in page_box.children if not isinstance(b, boxes.MarginBox)), None)
+    while box is not None and isinstance(box, boxes.ParentBox):
+        # A table's wrapper box and the table box make one element between them.
+        same = bool(out) and out[-1].element is box.element and box.element is not None
+        if box.element_tag not in ("html", "body") and not same:
+            out.append(box)
+        children = box.children
+        if not children or isinstance(children[0], boxes.LineBox):
+            break
+        box = children[-1 if last else 0]
+    return out
+
+
+def join_split_elements(document: weasyprint.Document, pdf: pydyf.PDF) -> None:
+    """WeasyPrint builds each page's structure on its own, so an element that runs over a page
+    break (the letter, a section, a paragraph) becomes one element per page, and a screen
+    reader announces a paragraph that is half of one. Where the first boxes of a page continue
+    the last boxes of the page before (the same HTML element), join their elements."""
+    root_ref = pdf.catalog.get("StructTreeRoot")
+    if root_ref is None:
+        return
+    objects = pdf.objects
+    document_element = objects[next(_references(objects[next(_references(root_ref))]["K"]))]
+    page_index = {pdf.page_references[i]: i for i in range(len(document.pages))}
+
+    def pages_of(kids: list[Any]) -> list[tuple[int, Any]]:
+        """(page number, kid) for the kids that are elements (not marked-content ids)."""
+        return [
+            (page_index[objects[next(_references(kid))].get("Pg")], kid)
+            for kid in kids
+            if not isinstance(kid, int)
+        ]
+
+    for page in range(len(document.pages) - 1):
+        ends = _spine(document.pages[page]._page_box, last=True)
+        starts = _spine(document.pages[page + 1]._page_box, last=False)
+        parent = document_element
+        for end_box, start_box in zip(ends, starts, strict=False):
+            if end_box.element is None or end_box.element is not start_box.element:
+                break
+            # Elements of earlier pages may already have been joined into this parent.
+            kids = pages_of(parent["K"])
+            before = [kid for on, kid in kids if on <= page]
+            after = [kid for on, kid in kids if on == page + 1]
+            if not before or not after:
+                break
+            kept, dropped = objects[next(_references(before[-1]))], after[0]
+            gone = objects[next(_references(dropped))]
+            if kept.get("S") != gone.get("S"):
+                break
+            parent["K"].remove(dropped)
+            for kid in gone["K"]:
+                kept["K"].append(kid)
+                if not isinstance(kid, int):
+                    objects[next(_references(kid))]["P"] = kept.reference
+            gone["K"] = pydyf.Array()
+            parent = kept
+
+
+def _finish(document: weasyprint.Document, pdf: pydyf.PDF) -> None:
+    mark_margin_boxes_as_artifacts(document, pdf)
+    join_split_elements(document, pdf)
+    mark_page_bodies(document, pdf)
+    scope_header_cells(pdf)
+    relate_attachments(pdf)
+
+
+class PdfWriter:
+    name = "pdf"
+    suffix = ".pdf"
+    media_type = "application/pdf"
+
+    def write(self, case: Case, options: RenderOptions) -> bytes:
+        variant = options.pdf_variant
+        if variant not in VARIANTS:
+            raise RenderError(f"unknown PDF variant '{variant}'; available: {', '.join(VARIANTS)}")
+        # The stylesheets go in pre-parsed (below), not inlined in the HTML.
+        html = render_html(
+            case, options.templates, options.family, [], options.lang, letter=options.letter
+        )
+        html = printable(html)
+        moment = fixed_moment(case)
+        attachments = [_attachment(case, moment)] if options.embed_data else []
+        with _LOCK:
+            try:
+                document = weasyprint.HTML(
+                    string=html,
+                    base_url=options.templates.styles.resolve().as_uri() + "/",
+                    url_fetcher=fetcher(options.templates),
+                ).render(
+                    font_config=font_config(),
+                    stylesheets=list(stylesheets(options.templates, options.lang)),
+                    pdf_variant=variant,
+                    pdf_tags=True,
+                )
+                metadata = document.metadata
+                metadata.authors = []  # never a person's name in the file
+                metadata.generator = PRODUCER
+                metadata.created = metadata.modified = _pdf_date(moment.date())
+                archival: dict[str, Any] = {}
+                if variant.startswith("pdf/a"):
+                    document.color_profiles[OUTPUT_INTENT] = srgb_profile()
+                    archival["output_intent"] = OUTPUT_INTENT
+                data: bytes = document.write_pdf(
+                    finisher=_finish,
+                    pdf_variant=variant,
+                    pdf_tags=True,
+                    pdf_identifier=True,  # a digest of the content: same case, same ID
+                    attachments=attachments,
+                    **archival,
+                )
+            except FatalURLFetchingError as exc:
+                cause = exc.__cause__ or exc
+                raise RenderError(f"{case.stem}: {cause}") from None
+        return data
