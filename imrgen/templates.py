@@ -3,6 +3,7 @@ and the filters the templates use."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -14,6 +15,7 @@ import yaml
 from babel.numbers import format_decimal
 
 from .errors import ImrgenError, RenderError
+from .files import write_atomic
 from .i18n import (
     DEFAULT_LANGUAGE,
     LOCALES,
@@ -128,6 +130,50 @@ class TemplateSet:
 
 
 DEFAULT_TEMPLATES = TemplateSet()
+_FAMILY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def template_set(templates: Path | None = None, styles: Path | None = None) -> TemplateSet:
+    """A designer's folders as a TemplateSet: a full tree (with base/) replaces the package's
+    templates; a folder of a few families is searched before them."""
+    styles_dir = styles or STYLES_DIR
+    if templates is None:
+        return TemplateSet(styles=styles_dir)
+    if (templates / "base" / "family.yaml").is_file():
+        return TemplateSet(templates=templates, styles=styles_dir)
+    return TemplateSet(user_templates=templates, styles=styles_dir)
+
+
+def new_family(name: str, parent: str, templates_dir: Path) -> Path:
+    """Make templates_dir/NAME: a family that extends PARENT and overrides nothing yet, so it
+    renders exactly like its parent. Returns the new folder."""
+    if not _FAMILY_NAME.match(name):
+        raise ImrgenError(
+            f"family name {name!r}: expected letters, digits, '.', '_' or '-', not starting with"
+            " a dot or dash"
+        )
+    if not templates_dir.is_dir():
+        raise ImrgenError(f"{templates_dir}: no such templates folder")
+    templates = template_set(templates_dir)
+    families = templates.families()
+    if name in families or (templates_dir / name).exists():
+        raise ImrgenError(f"template family '{name}' already exists in {templates_dir}")
+    if parent not in families:
+        known = ", ".join(sorted(families))
+        raise ImrgenError(f"unknown template family '{parent}'; available: {known}")
+    # A family may hold only some templates; extend the nearest one that has the letter.
+    holder = next(f for f in templates.chain(parent) if (f.directory / "letter.html").is_file())
+    folder = templates_dir / name
+    write_atomic(
+        folder / "family.yaml",
+        (
+            f"# {name}: starts as a copy of {parent}; override its blocks in letter.html.\n"
+            f'name: "{name}"\nparent: "{parent}"\n'
+        ).encode(),
+    )
+    write_atomic(folder / "letter.html", f'{{% extends "{holder.name}/letter.html" %}}\n'.encode())
+    return folder
+
 
 
 @cache
