@@ -30,17 +30,20 @@ def load_case(source: str | Path, text: str | None = None) -> Case:
             raise CaseError(source, [Problem("", "no such file")]) from None
         except UnicodeDecodeError as exc:
             raise CaseError(source, [Problem("", f"not UTF-8 text ({exc.reason})")]) from None
-    data, root = _read_tree(source, text)
-    return case_from_data(data, source, root)
+    data = _read_tree(source, text)
+    return case_from_data(data, source, text if source.suffix.lower() != ".json" else None)
 
 
-def case_from_data(data: Any, source: str | Path = "<data>", root: yaml.Node | None = None) -> Case:
+def case_from_data(data: Any, source: str | Path = "<data>", yaml_text: str | None = None) -> Case:
+    """Validate case data; with the YAML text it came from, problems also carry their line."""
     if not isinstance(data, dict):
         found = type(data).__name__ if data is not None else "an empty document"
         raise CaseError(source, [Problem("", f"expected a mapping of case fields, got {found}")])
     try:
         return Case.model_validate(data)
     except ValidationError as exc:
+        # The node tree (for line numbers) is only built when there is something to report.
+        root = yaml.compose(yaml_text, Loader=_LOADER) if yaml_text is not None else None
         raise CaseError(source, [_problem(err, root) for err in exc.errors()]) from None
 
 
@@ -73,17 +76,20 @@ _Dumper.add_representer(str, _str_representer)
 _Dumper.add_multi_representer(StrEnum, _enum_representer)
 
 
-def _read_tree(source: Path, text: str) -> tuple[Any, yaml.Node | None]:
+# libyaml's C loader where PyYAML was built with it: several times faster on long case files.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _read_tree(source: Path, text: str) -> Any:
     if source.suffix.lower() == ".json":
         try:
-            return json.loads(text), None
+            return json.loads(text)
         except json.JSONDecodeError as exc:
             raise CaseError(
                 source, [Problem(f"line {exc.lineno}", f"not valid JSON: {exc.msg}", exc.lineno)]
             ) from None
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -91,7 +97,7 @@ def _read_tree(source: Path, text: str) -> tuple[Any, yaml.Node | None]:
         raise CaseError(source, [Problem(where, f"not valid YAML: {exc.problem}", line)]) from None
     except yaml.YAMLError as exc:
         raise CaseError(source, [Problem("", f"not valid YAML: {exc}")]) from None
-    return data, root
+    return data
 
 
 def _path(loc: tuple[int | str, ...]) -> str:
