@@ -1,13 +1,17 @@
 """imrgen: California workers' compensation IMR determination letters.
 
-load -> validate -> render (Jinja -> letter structure) -> write (html | txt | md)
-read (pdf | html | txt | md) -> extract -> Case
+load -> validate -> [redact] -> render (Jinja -> letter structure) -> write (pdf | docx | html
+| txt | md); read (pdf | docx | html | txt | md) -> extract -> Case; batch runs it at scale.
 """
 
 from __future__ import annotations
 
+# The version comes before the imports: imrgen.batch reads it.
+__version__ = "0.1.0"
+
 from pathlib import Path
 
+from . import batch  # imrgen.batch.run, imrgen.batch.iter_results
 from .errors import CaseError, ImrgenError, ParseError, Problem, RenderError, UnknownFormatError
 from .leaks import find_leaks
 from .loading import dump_case, load_case
@@ -52,6 +56,7 @@ __all__ = [
     "Reviewer",
     "Statement",
     "UnknownFormatError",
+    "batch",
     "dump_case",
     "find_leaks",
     "formats",
@@ -61,7 +66,6 @@ __all__ = [
     "render",
 ]
 
-__version__ = "0.1.0"
 
 
 def formats() -> list[str]:

@@ -15,7 +15,7 @@ from ..errors import ImrgenError
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
-COMMANDS = ["core", "drafting", "public", "preview"]
+COMMANDS = ["core", "drafting", "public", "batch", "preview"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,724 @@
+"""Many letters at once: inputs (files, folders, globs) become jobs, a pool of warm worker
+processes (or a Dask cluster) runs them, and a manifest in the output folder records each input's
+outputs and their sha256, so a batch killed at any moment finishes the rest when run again and
+redoes only what changed or is missing."""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import hashlib
+import json
+import multiprocessing
+import os
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from . import __version__
+from .errors import CaseError, ImrgenError, Problem
+from .files import write_atomic
+from .loading import CASE_SUFFIXES, is_case_file, load_case
+from .model import Case, Edition
+from .readers import parse, readers
+from .writers import RenderOptions, get_writer
+
+MANIFEST_NAME = ".imrgen-manifest.jsonl"
+LOCK_NAME = ".imrgen-batch.lock"
+
+Status = Literal["ok", "skipped", "error"]
+Progress = Callable[["InputResult", int, int], None]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One input and everything a worker needs to turn it into outputs, on this machine or not."""
+
+    source: str  # the input as the user named it; messages use it
+    path: str  # absolute, so that workers elsewhere (sharing the folders) find it
+    out_dir: str  # absolute
+    stem: str  # output name without suffix, relative to out_dir; public versions ignore it
+    formats: tuple[str, ...]
+    public: bool
+    options: RenderOptions
+    fingerprint: str
+    previous: dict[str, Any] | None = None  # this input's record from an earlier run
+
+
+@dataclass(frozen=True)
+class InputResult:
+    """What became of one input."""
+
+    source: str
+    path: str
+    status: Status
+    sha256: str | None = None
+    outputs: dict[str, dict[str, str]] = field(default_factory=dict)  # fmt -> {path, sha256}
+    error: str | None = None
+    detail: str | None = None  # a traceback, for a failure that is a bug rather than bad input
+    seconds: float = 0.0
+
+
+@dataclass
+class BatchSummary:
+    total: int = 0
+    done: int = 0
+    skipped: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+    manifest: Path | None = None
+    errors: list[InputResult] = field(default_factory=list)
+
+    @property
+    def letters_per_second(self) -> float:
+        """Letters made (not skipped) per second of wall time."""
+        return self.done / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs
+
+
+def input_suffixes() -> tuple[str, ...]:
+    """Every suffix a batch reads from a folder: case files and every registered reader's."""
+    return tuple(CASE_SUFFIXES) + tuple(s for r in readers() for s in r.suffixes)
+
+
+def _is_glob(name: str) -> bool:
+    return any(ch in name for ch in "*?[")
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def expand_inputs(
+    inputs: Iterable[str | Path], exclude: Path | None = None
+) -> tuple[list[tuple[Path, str]], list[InputResult]]:
+    """Files, folders and globs -> (file, output stem) pairs, plus an error for each input that
+    names nothing. Folders are walked for readable files (hidden ones and `exclude` left out) and
+    keep their layout in the output stems; a file or a glob match gives its own name."""
+    suffixes = input_suffixes()
+    found: list[tuple[Path, str]] = []
+    missing: list[InputResult] = []
+    excluded = exclude.resolve() if exclude is not None else None
+
+    def inside_excluded(path: Path) -> bool:
+        return excluded is not None and path.resolve().is_relative_to(excluded)
+
+    def walk(folder: Path) -> None:
+        for path in sorted(folder.rglob("*")):
+            readable = path.is_file() and path.suffix.lower() in suffixes
+            if readable and not _hidden(path, folder) and not inside_excluded(path):
+                found.append((path, str(path.relative_to(folder).with_suffix(""))))
+
+    for item in inputs:
+        name = str(item)
+        path = Path(name)
+        if path.is_dir():
+            walk(path)
+        elif path.exists():
+            found.append((path, path.stem))
+        elif _is_glob(name):
+            matches = sorted(glob.glob(name, recursive=True))
+            if not matches:
+                missing.append(_failed(name, f"{name}: no file matches this pattern"))
+            for match in map(Path, matches):
+                if match.is_dir():
+                    walk(match)
+                elif match.suffix.lower() in suffixes and not inside_excluded(match):
+                    found.append((match, match.stem))
+        else:
+            missing.append(_failed(name, f"{name}: no such file or folder"))
+
+    # The same file named twice is one input; two inputs that would make the same output name
+    # (a.yaml and a.pdf, or two folders' a.pdf) get their suffix, then a hash of their path.
+    unique: dict[Path, tuple[Path, str]] = {}
+    for path, stem in found:
+        unique.setdefault(path.resolve(), (path, stem))
+    pairs = list(unique.values())
+    pairs = _disambiguate(pairs, lambda p, s: f"{s}-{p.suffix.lstrip('.').lower()}")
+    pairs = _disambiguate(
+        pairs, lambda p, s: f"{s}-{hashlib.sha256(str(p.resolve()).encode()).hexdigest()[:8]}"
+    )
+    return pairs, missing
+
+
+def _disambiguate(
+    pairs: list[tuple[Path, str]], rename: Callable[[Path, str], str]
+) -> list[tuple[Path, str]]:
+    counts: dict[str, int] = {}
+    for _, stem in pairs:
+        counts[stem.lower()] = counts.get(stem.lower(), 0) + 1
+    return [(p, rename(p, s) if counts[s.lower()] > 1 else s) for p, s in pairs]
+
+
+def _failed(source: str, message: str, **extra: Any) -> InputResult:
+    return InputResult(source=source, path=source, status="error", error=message, **extra)
+
+
+# ---------------------------------------------------------------------------------------------
+# What a run depends on besides its inputs
+
+
+def _tree_digest(digest: Any, root: Path | None) -> None:
+    if root is None or not root.is_dir():
+        return
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+
+
+def options_fingerprint(options: RenderOptions, public: bool) -> str:
+    """A digest of everything besides the input that decides the outputs' bytes: the imrgen
+    version, the render options, the templates and styles, and the redaction policy. A changed
+    template therefore redoes every letter; an unchanged one redoes nothing."""
+    digest = hashlib.sha256()
+    settings = {
+        "imrgen": __version__,
+        "family": options.family,
+        "lang": options.lang,
+        "pdf_variant": options.pdf_variant,
+        "embed_data": options.embed_data,
+        "extras": sorted(options.extras.items()),
+        "public": public,
+    }
+    digest.update(json.dumps(settings, sort_keys=True).encode())
+    templates = options.templates
+    for root in (templates.templates, templates.styles, templates.user_templates):
+        _tree_digest(digest, root)
+    if public:
+        digest.update(_policy_text().encode())
+    return digest.hexdigest()
+
+
+def _redact_function() -> Callable[[Case], Case]:
+    """imrgen.redaction.redact, or a clear error when this installation has none."""
+    try:
+        from .redaction import redact
+    except ImportError as exc:
+        raise ImrgenError(
+            f"--public needs imrgen.redaction, which this installation lacks ({exc})"
+        ) from None
+    return redact
+
+
+def _policy_text() -> str:
+    from . import redaction
+
+    default = getattr(redaction, "default_policy", None)
+    return default().model_dump_json() if callable(default) else redaction.__name__
+
+
+# ---------------------------------------------------------------------------------------------
+# The work itself: runs in a pool worker, a Dask worker, or in this process
+
+
+_WARMED: set[tuple[str, bool]] = set()
+
+
+def _tiny_case(edition: Edition) -> Case:
+    return Case.model_validate(
+        {
+            "edition": edition,
+            "header": {"case_number": "CM16-0000001"},
+            "summary": ["The injured worker is a 40 year old who sustained an injury."],
+            "items": [
+                {
+                    "request": "Physical therapy, six visits",
+                    "decision": "upheld",
+                    "rationale": ["The request is not medically necessary."],
+                }
+            ],
+        }
+    )
+
+
+def warm(formats: Sequence[str], public: bool = False) -> None:
+    """Load once per process what every letter needs (WeasyPrint, fonts, stylesheets, compiled
+    templates, readers, the redaction policy) by rendering a tiny case in each format and
+    edition. Warming is only an optimisation: a failure here shows up again in the real job."""
+    with contextlib.suppress(Exception):
+        readers()
+    for fmt in formats:
+        if (fmt, public) in _WARMED:
+            continue
+        _WARMED.add((fmt, public))
+        for edition in Edition:
+            with contextlib.suppress(Exception):
+                case = _tiny_case(edition)
+                if public:
+                    case = _redact_function()(case)
+                get_writer(fmt).write(case, RenderOptions())
+
+
+def _pool_worker_start(formats: Sequence[str], public: bool) -> None:
+    _die_with_parent()
+    warm(formats, public)
+
+
+def _die_with_parent() -> None:
+    """A pool worker ends with the batch that started it, even after kill -9 (Linux only)."""
+    if sys.platform != "linux":
+        return
+    with contextlib.suppress(Exception):
+        import ctypes
+        import signal
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL))
+
+
+def _sha256_file(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _load(job: Job, data: bytes) -> Case:
+    if is_case_file(job.path):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CaseError(job.source, [Problem("", f"not UTF-8 text ({exc.reason})")]) from None
+        return load_case(Path(job.source), text)
+    return parse(job.source, data=data)
+
+
+def _reusable(job: Job, sha: str, out_dir: Path) -> dict[str, dict[str, str]]:
+    """The outputs of an earlier run that are still right: same input, same options, the same
+    output name (a public one goes by case number), and the file on disk still has the recorded
+    sha256."""
+    previous = job.previous
+    if (
+        not previous
+        or previous.get("status") not in ("ok", "skipped")
+        or previous.get("sha256") != sha
+        or previous.get("options") != job.fingerprint
+    ):
+        return {}
+    kept: dict[str, dict[str, str]] = {}
+    for fmt in job.formats:
+        record = (previous.get("outputs") or {}).get(fmt)
+        if not record:
+            continue
+        if not job.public and record["path"] != f"{job.stem}{get_writer(fmt).suffix}":
+            continue
+        if _sha256_file(out_dir / record["path"]) == record["sha256"]:
+            kept[fmt] = {"path": record["path"], "sha256": record["sha256"]}
+    return kept
+
+
+def run_job(job: Job) -> InputResult:
+    """Load or parse one input, redact it if asked, write each missing format atomically. Never
+    raises: a failure comes back as an error result that names the input."""
+    started = time.perf_counter()
+    warm(job.formats, job.public)
+    sha: str | None = None
+    try:
+        out_dir = Path(job.out_dir)
+        try:
+            data = Path(job.path).read_bytes()
+        except OSError as exc:
+            raise ImrgenError(f"{job.source}: {exc.strerror or exc}") from None
+        sha = hashlib.sha256(data).hexdigest()
+        outputs = _reusable(job, sha, out_dir)
+        needed = [fmt for fmt in job.formats if fmt not in outputs]
+        if needed:
+            case = _load(job, data)
+            stem = job.stem
+            if job.public:
+                case = _redact_function()(case)
+                # A public file is named by its case number, never by the input's file name,
+                # which may carry a person's name.
+                stem = case.header.case_number or f"letter-{sha[:12]}"
+            for fmt in needed:
+                writer = get_writer(fmt)
+                rendered = writer.write(case, job.options)
+                relative = f"{stem}{writer.suffix}"
+                write_atomic(out_dir / relative, rendered)
+                outputs[fmt] = {"path": relative, "sha256": hashlib.sha256(rendered).hexdigest()}
+        status: Status = "ok" if needed else "skipped"
+        return InputResult(
+            source=job.source,
+            path=job.path,
+            status=status,
+            sha256=sha,
+            outputs={fmt: outputs[fmt] for fmt in job.formats},
+            seconds=time.perf_counter() - started,
+        )
+    except ImrgenError as exc:
+        message = str(exc)
+        if job.source not in message:
+            message = f"{job.source}: {message}"
+        return _failed_job(job, message, sha, started)
+    except Exception as exc:  # a bug, not bad input: keep the traceback in the manifest
+        message = f"{job.source}: internal error ({type(exc).__name__}: {exc})"
+        return _failed_job(job, message, sha, started, detail=traceback.format_exc())
+
+
+def _failed_job(
+    job: Job, message: str, sha: str | None, started: float, detail: str | None = None
+) -> InputResult:
+    return InputResult(
+        source=job.source,
+        path=job.path,
+        status="error",
+        sha256=sha,
+        error=message,
+        detail=detail,
+        seconds=time.perf_counter() - started,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The manifest
+
+
+class Manifest:
+    """JSON Lines in the output folder, one record per finished input, flushed and fsynced as
+    each input finishes. The last record of an input wins; a line cut short by a kill is
+    ignored, and the file is rewritten compactly when a run starts."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.records: dict[str, dict[str, Any]] = {}
+        lines = 0
+        broken = False
+        if path.exists():
+            with path.open("rb") as handle:
+                for raw in handle:
+                    lines += 1
+                    try:
+                        record = json.loads(raw)
+                        self.records[record["input"]] = record
+                    except (ValueError, KeyError, TypeError):
+                        broken = True
+        if broken or lines != len(self.records):
+            payload = "".join(json.dumps(r, sort_keys=True) + "\n" for r in self.records.values())
+            write_atomic(path, payload.encode("utf-8"))
+        self._handle: IO[str] | None = None
+
+    def __enter__(self) -> Manifest:
+        self._handle = self.path.open("a", encoding="utf-8")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+    def append(self, result: InputResult, formats: Sequence[str], fingerprint: str) -> None:
+        record = {
+            "input": result.path,
+            "source": result.source,
+            "sha256": result.sha256,
+            "formats": list(formats),
+            "options": fingerprint,
+            "status": result.status,
+            "outputs": result.outputs,
+            "error": result.error,
+            "seconds": round(result.seconds, 4),
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        if result.detail:
+            record["traceback"] = result.detail
+        self.records[result.path] = record
+        assert self._handle is not None
+        self._handle.write(json.dumps(record, sort_keys=True) + "\n")
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+
+
+@contextlib.contextmanager
+def _locked(out_dir: Path) -> Iterator[None]:
+    """One batch per output folder at a time; the lock goes with the process, even on kill -9."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock
+        yield
+        return
+    handle = (out_dir / LOCK_NAME).open("a")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise ImrgenError(f"{out_dir}: another imrgen batch is writing here") from None
+        yield
+    finally:
+        handle.close()
+
+
+def _remove_stale_parts(out_dir: Path) -> None:
+    """Temporary files a killed run left behind (write_atomic's .NAME.XXXX.part)."""
+    for part in out_dir.rglob(".*.part"):
+        with contextlib.suppress(OSError):
+            part.unlink()
+
+
+# ---------------------------------------------------------------------------------------------
+# Engines: where jobs run
+
+
+def _local_results(
+    jobs: list[Job], workers: int, formats: Sequence[str], public: bool
+) -> Iterator[InputResult]:
+    if workers <= 1:
+        warm(formats, public)
+        for job in jobs:
+            yield run_job(job)
+        return
+    queue = list(reversed(jobs))
+    attempts: dict[int, int] = {}
+    window = workers * 4
+    while queue:
+        context = _pool_context(formats, public)
+        broken: list[Job] = []
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=_pool_worker_start,
+            initargs=(formats, public),
+        ) as pool:
+            pending: dict[Future[InputResult], Job] = {}
+
+            _fill(pool, pending, queue, window)
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    job = pending.pop(future)
+                    try:
+                        yield future.result()
+                    except BrokenProcessPool:
+                        broken.append(job)
+                if broken:
+                    broken.extend(pending.values())
+                    for future in pending:
+                        future.cancel()
+                    pending.clear()
+                    break
+                _fill(pool, pending, queue, window)
+        # A worker died (a crash, the kernel's OOM killer): its jobs go again in a new pool;
+        # a job that kills a worker twice is reported and the batch goes on.
+        for job in broken:
+            attempts[id(job)] = attempts.get(id(job), 0) + 1
+            if attempts[id(job)] >= 2:
+                yield _failed_job(job, f"{job.source}: the worker process died", None, 0.0)
+            else:
+                queue.append(job)
+
+
+def _pool_context(formats: Sequence[str], public: bool) -> multiprocessing.context.BaseContext:
+    """Fork when it is safe (POSIX, and no other thread in this process that a child could
+    inherit mid-lock): warm this process once and every worker starts warm, sharing its pages.
+    Otherwise spawn, and each worker warms itself in its initializer."""
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        warm(formats, public)
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def _fill(
+    pool: ProcessPoolExecutor,
+    pending: dict[Future[InputResult], Job],
+    queue: list[Job],
+    window: int,
+) -> None:
+    """Keep a bounded number of jobs in flight, so a million inputs are not a million futures."""
+    while queue and len(pending) < window:
+        job = queue.pop()
+        pending[pool.submit(run_job, job)] = job
+
+
+def _dask_results(
+    jobs: list[Job], address: str, formats: Sequence[str], public: bool
+) -> Iterator[InputResult]:
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise ImrgenError(
+            "--scheduler needs dask.distributed: pip install 'imrgen[cluster]'"
+        ) from None
+    try:
+        client = Client(address, timeout="10s", set_as_default=False)  # type: ignore[no-untyped-call]
+    except (OSError, TimeoutError) as exc:
+        raise ImrgenError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+    try:
+        client.run(warm, list(formats), public)  # workers that join later warm on first job
+        workers = max(1, sum(client.nthreads().values()))  # type: ignore[no-untyped-call]
+        queue = list(reversed(jobs))
+        pending: dict[Any, Job] = {}
+        completed = as_completed(loop=client.loop)  # type: ignore[no-untyped-call]
+
+        def submit() -> None:
+            job = queue.pop()
+            future = client.submit(run_job, job, pure=False)
+            pending[future.key] = job
+            completed.add(future)  # type: ignore[no-untyped-call]
+
+        for _ in range(min(len(queue), workers * 4)):
+            submit()
+        for future in completed:
+            job = pending.pop(future.key)
+            try:
+                result: InputResult = future.result()
+            except Exception as exc:  # the task itself never raises; this is a lost worker
+                result = _failed_job(job, f"{job.source}: the Dask task failed ({exc})", None, 0)
+            future.release()
+            yield result
+            if queue:
+                submit()
+    finally:
+        client.close()  # type: ignore[no-untyped-call]
+
+
+# ---------------------------------------------------------------------------------------------
+# The API
+
+
+def _check_formats(formats: Sequence[str]) -> tuple[str, ...]:
+    if not formats:
+        raise ImrgenError("no output format given")
+    for fmt in formats:
+        get_writer(fmt)  # an unknown name fails here, before any work is done
+    return tuple(dict.fromkeys(formats))
+
+
+def iter_results(
+    inputs: Iterable[str | Path],
+    formats: Sequence[str],
+    out_dir: str | Path,
+    *,
+    public: bool = False,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    options: RenderOptions | None = None,
+    on_start: Callable[[int], None] | None = None,
+) -> Iterator[InputResult]:
+    """Run a batch and yield each input's result as it finishes (in finishing order), each
+    already recorded in the manifest. `on_start` is told the number of inputs first."""
+    fmts = _check_formats(formats)
+    options = options or RenderOptions()
+    if public:
+        _redact_function()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    out_abs = out.resolve()
+    fingerprint = options_fingerprint(options, public)
+    with _locked(out_abs):
+        _remove_stale_parts(out_abs)
+        manifest = Manifest(out_abs / MANIFEST_NAME)
+        pairs, missing = expand_inputs(inputs, exclude=out_abs)
+        batch = [
+            Job(
+                source=str(path),
+                path=str(path.resolve()),
+                out_dir=str(out_abs),
+                stem=stem,
+                formats=fmts,
+                public=public,
+                options=options,
+                fingerprint=fingerprint,
+                previous=manifest.records.get(str(path.resolve())),
+            )
+            for path, stem in pairs
+        ]
+        if on_start is not None:
+            on_start(len(batch) + len(missing))
+        workers = jobs if jobs is not None else (os.cpu_count() or 1)
+        workers = max(1, min(workers, len(batch) or 1))
+        with manifest:
+            for result in missing:
+                manifest.append(result, fmts, fingerprint)
+                yield result
+            if scheduler:
+                results = _dask_results(batch, scheduler, fmts, public)
+            else:
+                results = _local_results(batch, workers, fmts, public)
+            claimed: dict[str, str] = {}
+            for result in results:
+                result = _claim(result, claimed, out_abs)
+                manifest.append(result, fmts, fingerprint)
+                yield result
+
+
+def _claim(result: InputResult, claimed: dict[str, str], out_dir: Path) -> InputResult:
+    """Two inputs that made the same output file (public versions of one case number): the
+    second is an error, and the file is removed so that neither counts as done."""
+    for record in result.outputs.values():
+        other = claimed.get(record["path"])
+        if other is not None and other != result.path:
+            (out_dir / record["path"]).unlink(missing_ok=True)
+            message = (
+                f"{result.source}: makes {record['path']}, as {other} does"
+                " (the same case number); run them in separate batches"
+            )
+            return InputResult(
+                source=result.source,
+                path=result.path,
+                status="error",
+                sha256=result.sha256,
+                error=message,
+                seconds=result.seconds,
+            )
+    for record in result.outputs.values():
+        claimed[record["path"]] = result.path
+    return result
+
+
+def run(
+    inputs: Iterable[str | Path],
+    formats: Sequence[str],
+    out_dir: str | Path,
+    *,
+    public: bool = False,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+    options: RenderOptions | None = None,
+) -> BatchSummary:
+    """Run a batch to the end; `progress(result, finished, total)` hears of each input."""
+    summary = BatchSummary(manifest=Path(out_dir).resolve() / MANIFEST_NAME)
+    started = time.perf_counter()
+
+    def start(total: int) -> None:
+        summary.total = total
+
+    for finished, result in enumerate(
+        iter_results(
+            inputs,
+            formats,
+            out_dir,
+            public=public,
+            jobs=jobs,
+            scheduler=scheduler,
+            options=options,
+            on_start=start,
+        ),
+        start=1,
+    ):
+        if result.status == "ok":
+            summary.done += 1
+        elif result.status == "skipped":
+            summary.skipped += 1
+        else:
+            summary.failed += 1
+            summary.errors.append(result)
+        if progress is not None:
+            progress(result, finished, summary.total)
+    summary.seconds = time.perf_counter() - started
+    return summary
