@@ -67,7 +67,6 @@ __all__ = [
 ]
 
 
-
 def formats() -> list[str]:
     """The names of every output format."""
     return sorted(writers())

@@ -175,7 +175,6 @@ def new_family(name: str, parent: str, templates_dir: Path) -> Path:
     return folder
 
 
-
 @cache
 def environment(
     templates: TemplateSet, family: str, lang: str = DEFAULT_LANGUAGE

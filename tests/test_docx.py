@@ -458,7 +458,6 @@ def test_a_fresh_process_in_another_time_zone_writes_the_same_bytes(tmp_path: Pa
 # --- read back ---------------------------------------------------------------------------------
 
 
-
 @pytest.mark.parametrize("embed", [True, False], ids=["embedded", "text"])
 @pytest.mark.parametrize("path", LETTERS, ids=lambda p: p.stem)
 def test_every_letter_survives_docx_and_back(path: Path, embed: bool) -> None:

@@ -65,9 +65,7 @@ def test_the_parser_reads_only_phrases_the_templates_write() -> None:
     assert set(M.all()) <= template_messages()
 
 
-@pytest.mark.parametrize(
-    ("lang", "text"), [("en", "12/09/2016"), ("es", "09/12/2016")]
-)
+@pytest.mark.parametrize(("lang", "text"), [("en", "12/09/2016"), ("es", "09/12/2016")])
 def test_header_dates_in_the_letters_locale(lang: str, text: str) -> None:
     assert format_numeric_date(date(2016, 12, 9), lang) == text
     assert parse_numeric_date(text, lang) == date(2016, 12, 9)
