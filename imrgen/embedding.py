@@ -24,6 +24,4 @@ def case_from_json(data: bytes, source: str) -> Case:
     try:
         return Case.model_validate_json(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ParseError(source, f"embedded case data: {where}: {first['msg']}") from None
+        raise ParseError.from_validation(source, exc.errors(), "embedded case data: ") from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 class ImrgenError(Exception):
@@ -41,6 +42,13 @@ class ParseError(ImrgenError):
     def __init__(self, source: str | Path, message: str) -> None:
         self.source = str(source)
         super().__init__(f"{self.source}: {message}")
+
+    @classmethod
+    def from_validation(cls, source: str | Path, errors: list[Any], prefix: str = "") -> ParseError:
+        """What a letter said that makes no valid case: the first problem, with its field."""
+        first = errors[0]
+        where = ".".join(str(p) for p in first["loc"])
+        return cls(source, f"{prefix}{where}: {first['msg']}")
 
 
 class UnknownFormatError(ImrgenError):

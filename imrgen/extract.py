@@ -274,9 +274,7 @@ def extract(paragraphs: list[str], source: str = "<letter>") -> Case:
     try:
         return Case.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ParseError(source, f"{where}: {first['msg']}") from None
+        raise ParseError.from_validation(source, exc.errors()) from None
 
 
 def _organization(how_text: str, w: Wording, source: str) -> dict[str, str]:

@@ -20,7 +20,7 @@ from rich.progress import (
 from rich.text import Text
 
 from ..batch import InputResult, run
-from ..writers import get_writer, writers
+from ..writers import parse_formats, writers
 from . import Subparsers
 
 
@@ -32,15 +32,8 @@ class RateColumn(ProgressColumn):
         return Text(f"{speed:.1f}/s" if speed else "-/s", style="progress.data.speed")
 
 
-def _formats(value: str) -> list[str]:
-    names = [n.strip() for n in value.split(",") if n.strip()]
-    for name in names:
-        get_writer(name)  # an unknown name fails here, before any work is done
-    return names
-
-
 def cmd_batch(args: argparse.Namespace) -> int:
-    formats = _formats(args.formats)
+    formats = parse_formats(args.formats)
     console = Console(stderr=True)
     show_bar = not args.quiet and console.is_terminal
     progress = Progress(

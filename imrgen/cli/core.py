@@ -14,15 +14,8 @@ from ..loading import dump_case, load_case
 from ..readers import parse
 from ..rules import check, error_findings, format_findings, raise_for_errors
 from ..schema import schema_text
-from ..writers import RenderOptions, get_writer, writers
+from ..writers import RenderOptions, get_writer, parse_formats, writers
 from . import Subparsers
-
-
-def _formats(value: str) -> list[str]:
-    names = [n.strip() for n in value.split(",") if n.strip()]
-    for name in names:
-        get_writer(name)  # an unknown name fails here, before any work is done
-    return names
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -80,7 +73,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    formats = _formats(args.formats)
+    formats = parse_formats(args.formats)
     options = RenderOptions(
         family=args.family,
         pdf_variant=args.pdf_variant,

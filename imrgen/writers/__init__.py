@@ -8,7 +8,7 @@ from typing import Protocol
 
 from ..errors import UnknownFormatError
 from ..model import Case
-from ..templates import DEFAULT_TEMPLATES, TemplateSet
+from ..templates import DEFAULT_TEMPLATES, TemplateSet, render_html
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,27 @@ class RenderOptions:
     pdf_variant: str = "pdf/ua-1"  # or "pdf/a-3b": archival, with the case attached as JSON
     embed_data: bool = True  # carry the case itself inside pdf/docx, so parse reads it back exactly
     extras: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+
+
+def letter_html(case: Case, options: RenderOptions, stylesheets: list[str] | None = None) -> str:
+    """The letter structure for these options; stylesheets=[] leaves the inline CSS out (for
+    writers that style the letter their own way)."""
+    return render_html(
+        case,
+        options.templates,
+        options.family,
+        stylesheets=stylesheets,
+        lang=options.lang,
+        letter=options.letter,
+    )
+
+
+def parse_formats(value: str) -> list[str]:
+    """'pdf,docx' -> ['pdf', 'docx']; an unknown name fails here, before any work is done."""
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    for name in names:
+        get_writer(name)
+    return names
 
 
 class Writer(Protocol):

@@ -36,8 +36,7 @@ from ..i18n import LOCALES, translations
 from ..model import Case, Decision
 from ..readers.docx import CASE_ELEMENT, CASE_NAMESPACE, TEXT_DIGEST, text_digest
 from ..structure import Block, blocks_from_html
-from ..templates import render_html
-from . import RenderOptions
+from . import RenderOptions, letter_html
 
 FONT = "Liberation Serif"  # metric-compatible with Times New Roman, which the published letters use
 LABEL_SHADING = "D9D9D9"  # the grey of the published letters' header labels
@@ -568,14 +567,7 @@ def package_bytes(doc: Document) -> bytes:
 
 def build_document(case: Case, options: RenderOptions) -> Document:
     """The letter as a python-docx Document, before packaging."""
-    html = render_html(
-        case,
-        options.templates,
-        options.family,
-        stylesheets=[],
-        lang=options.lang,
-        letter=options.letter,
-    )
+    html = letter_html(case, options, [])
     doc = new_letter(options.lang)
     _add_body(doc, html, options.lang)
     _set_properties(doc, case, html, options.lang)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from ..model import Case
-from ..templates import render_html
-from . import RenderOptions
+from . import RenderOptions, letter_html
 
 
 class HtmlWriter:
@@ -13,7 +12,5 @@ class HtmlWriter:
     media_type = "text/html"
 
     def write(self, case: Case, options: RenderOptions) -> bytes:
-        html = render_html(
-            case, options.templates, options.family, lang=options.lang, letter=options.letter
-        )
+        html = letter_html(case, options)
         return html.encode("utf-8")

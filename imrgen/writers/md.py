@@ -6,8 +6,7 @@ import re
 
 from ..model import Case
 from ..structure import blocks_from_html
-from ..templates import render_html
-from . import RenderOptions
+from . import RenderOptions, letter_html
 
 _INLINE = re.compile(r"([\\`*_\[\]<>|~])|(&(?=#?\w+;))")
 _LINE_START = re.compile(r"^(#|=|-|\+|\d+(?=[.)]))")
@@ -37,14 +36,7 @@ class MarkdownWriter:
     media_type = "text/markdown"
 
     def write(self, case: Case, options: RenderOptions) -> bytes:
-        html = render_html(
-            case,
-            options.templates,
-            options.family,
-            stylesheets=[],
-            lang=options.lang,
-            letter=options.letter,
-        )
+        html = letter_html(case, options, [])
         chunks: list[str] = []
         for block in blocks_from_html(html):
             if block.kind == "field":

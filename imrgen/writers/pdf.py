@@ -29,8 +29,8 @@ from ..embedding import ATTACHMENT_NAME, case_to_json
 from ..errors import RenderError
 from ..i18n import translations
 from ..model import Case
-from ..templates import TemplateSet, render_html
-from . import RenderOptions
+from ..templates import TemplateSet
+from . import RenderOptions, letter_html
 
 VARIANTS = ("pdf/ua-1", "pdf/a-3b")
 STYLESHEETS = ("letter.css", "print.css")
@@ -433,9 +433,7 @@ class PdfWriter:
         if variant not in VARIANTS:
             raise RenderError(f"unknown PDF variant '{variant}'; available: {', '.join(VARIANTS)}")
         # The stylesheets go in pre-parsed (below), not inlined in the HTML.
-        html = render_html(
-            case, options.templates, options.family, [], options.lang, letter=options.letter
-        )
+        html = letter_html(case, options, [])
         html = printable(html)
         moment = fixed_moment(case)
         attachments = [_attachment(case, moment)] if options.embed_data else []

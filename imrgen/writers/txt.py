@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from ..model import Case
 from ..structure import blocks_from_html
-from ..templates import render_html
-from . import RenderOptions
+from . import RenderOptions, letter_html
 
 WIDTH = 78
 
@@ -34,14 +33,7 @@ class TextWriter:
     media_type = "text/plain"
 
     def write(self, case: Case, options: RenderOptions) -> bytes:
-        html = render_html(
-            case,
-            options.templates,
-            options.family,
-            stylesheets=[],
-            lang=options.lang,
-            letter=options.letter,
-        )
+        html = letter_html(case, options, [])
         chunks: list[str] = []
         fields: list[str] = []
         for block in blocks_from_html(html):
