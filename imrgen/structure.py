@@ -8,7 +8,7 @@ from typing import Literal
 
 import lxml.html
 
-Kind = Literal["field", "heading", "subheading", "para"]
+Kind = Literal["field", "title", "heading", "subheading", "para"]
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,8 @@ def blocks_from_html(html: str) -> list[Block]:
             value = _text(cell) if cell is not None else ""
             out.append(Block("field", value, _text(element)))
         elif tag == "h1":
-            out.append(Block("heading", _text(element)))
+            kind: Kind = "title" if "title" in (element.get("class") or "").split() else "heading"
+            out.append(Block(kind, _text(element)))
         elif tag == "h2":
             out.append(Block("subheading", _text(element)))
         else:

@@ -21,7 +21,7 @@ from typing import Any
 
 import docx
 import pytest
-from conftest import CORPUS, REAL_LETTERS, SEEDS, SHARED
+from conftest import CORPUS, REAL_LETTERS, ROOT, SEEDS, SHARED
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import parse_xml
@@ -792,3 +792,14 @@ def test_created_date_is_the_decision_date_for_every_corpus_letter() -> None:
         assert isinstance(decided, date)
         props = open_doc(render(path)).core_properties
         assert props.created.date() == decided
+
+
+def test_the_full_letter_has_a_title_in_words_title_style() -> None:
+    """The public letter prints no title (the state's layout); the letter as sent does."""
+    case = imrgen.load_case(ROOT / "examples" / "draft-full-letter.yaml")
+    full = open_doc(WRITER.write(case, RenderOptions(letter="full")))
+    titles = [p.text for p in full.paragraphs if p.style is not None and p.style.name == "Title"]
+    assert titles == ["Independent Medical Review Final Determination"]
+    assert full.styles["Title"].font.name == FONT
+    public = open_doc(WRITER.write(case, RenderOptions()))
+    assert not [p for p in public.paragraphs if p.style is not None and p.style.name == "Title"]

@@ -51,6 +51,7 @@ FIXED_DATE = datetime(1980, 1, 1, tzinfo=UTC)
 COLUMN_WIDTHS = (Inches(1.45), Inches(1.8), Inches(1.6), Inches(1.65))
 
 STYLE_NORMAL = "Normal"
+STYLE_TITLE = "Title"
 STYLE_HEADING = "Heading 1"
 STYLE_SUBHEADING = "Heading 2"
 STYLE_FOOTER = "Footer"
@@ -66,6 +67,7 @@ _KEEP_STYLES = {
     "TableNormal",
     "NoList",
     "TableGrid",
+    "Title",
     "Heading1",
     "Heading2",
     "Footer",
@@ -236,6 +238,19 @@ def _template(lang: str) -> Document:
     spacing.set(qn("w:lineRule"), "auto")
 
     _paragraph_style(doc, STYLE_NORMAL, size=12)
+    _paragraph_style(
+        doc,
+        STYLE_TITLE,
+        size=14,
+        bold=True,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+        before=12,
+        keep_with_next=True,
+    )
+    # python-docx's Title rules itself off with a theme-coloured border: no theme may be left.
+    title_ppr = doc.styles[STYLE_TITLE].element.find(qn("w:pPr"))
+    for border in title_ppr.findall(qn("w:pBdr")) if title_ppr is not None else []:
+        title_ppr.remove(border)
     _paragraph_style(
         doc,
         STYLE_HEADING,
@@ -416,7 +431,9 @@ def _body_xml(html: str, style_ids: dict[str, str], caption: str) -> str:
                 parts.append(_header_table(header_rows(html, fields), style_ids, caption))
                 after_table = True
             continue
-        if block.kind == "heading":
+        if block.kind == "title":
+            parts.append(_paragraph(style_ids[STYLE_TITLE], _run(block.text)))
+        elif block.kind == "heading":
             # A line's space between the header table and the first heading.
             spacing = '<w:spacing w:before="240"/>' if after_table else ""
             parts.append(_paragraph(style_ids[STYLE_HEADING], _run(block.text), spacing))
@@ -450,7 +467,14 @@ def _style_ids() -> dict[str, str]:
     doc = _template_document()
     return {
         name: doc.styles[name].style_id
-        for name in (STYLE_HEADING, STYLE_SUBHEADING, STYLE_TABLE, STYLE_LABEL, STYLE_VALUE)
+        for name in (
+            STYLE_TITLE,
+            STYLE_HEADING,
+            STYLE_SUBHEADING,
+            STYLE_TABLE,
+            STYLE_LABEL,
+            STYLE_VALUE,
+        )
     }
 
 

@@ -41,6 +41,8 @@ class MarkdownWriter:
         for block in blocks_from_html(html):
             if block.kind == "field":
                 chunks.append(f"**{escape(block.label)}** {escape(block.text)}")
+            elif block.kind == "title":
+                chunks.append(f"# {escape(block.text)}")
             elif block.kind == "heading":
                 chunks.append(f"## {escape(block.text)}")
             elif block.kind == "subheading":
