@@ -112,3 +112,22 @@ def test_version_and_help(args: list[str]) -> None:
 def test_console_script_is_installed() -> None:
     result = subprocess.run(["imrgen", "--version"], capture_output=True, text=True)
     assert result.stdout.strip() == f"imrgen {imrgen.__version__}"
+
+
+def test_an_output_that_cannot_be_written_is_one_line_per_input(tmp_path: Path) -> None:
+    """The machine's refusal (a file where the folder should be) is reported, not a traceback."""
+    blocker = tmp_path / "out"
+    blocker.write_text("a file, not a folder")
+    cases = [EXAMPLES / "CM16-0213037.yaml", EXAMPLES / "CM14-0008529.yaml"]
+    result = run("render", *cases, "-f", "txt", "-o", blocker)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    for case in cases:
+        assert f"error: {case}: {blocker}" in result.stderr
+    assert "2 of 2 input(s) failed" in result.stderr
+
+
+def test_parse_makes_the_folders_of_its_output(tmp_path: Path) -> None:
+    result = run("parse", CORPUS[0], "-o", tmp_path / "missing" / "deeper" / "x.json")
+    assert result.returncode == 0
+    assert (tmp_path / "missing" / "deeper" / "x.json").is_file()

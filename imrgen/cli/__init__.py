@@ -29,12 +29,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def describe(exc: ImrgenError | OSError) -> str:
+    """A known failure in one line: an OSError names its file and the system's reason."""
+    if isinstance(exc, OSError):
+        where = exc.filename if exc.filename is not None else ""
+        reason = exc.strerror or str(exc)
+        return f"{where}: {reason}" if where else reason
+    return str(exc)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code: int = args.func(args)
-    except ImrgenError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (ImrgenError, OSError) as exc:
+        # An OSError here is the machine's answer (a folder that cannot be written, a full
+        # disk), not a bug: say it in one line.
+        print(f"error: {describe(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -15,7 +15,7 @@ from ..readers import parse
 from ..rules import check, error_findings, format_findings, raise_for_errors
 from ..schema import schema_text
 from ..writers import RenderOptions, get_writer, parse_formats, writers
-from . import Subparsers
+from . import Subparsers, describe
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -49,9 +49,12 @@ def _each(inputs: Sequence[str], work: Callable[[Path], None]) -> int:
     for name in inputs:
         try:
             work(Path(name))
-        except ImrgenError as exc:
+        except (ImrgenError, OSError) as exc:
             failed += 1
-            print(f"error: {exc}", file=sys.stderr)
+            print(
+                f"error: {name}: {describe(exc)}" if isinstance(exc, OSError) else f"error: {exc}",
+                file=sys.stderr,
+            )
     if failed:
         print(f"{failed} of {len(inputs)} input(s) failed", file=sys.stderr)
     return 1 if failed else 0
