@@ -208,3 +208,14 @@ def test_pdfium_line_end_hyphen_mark_is_a_hyphen(parsed_letters: dict[Path, imrg
 def test_characters_no_file_can_carry_are_dropped() -> None:
     basis = imrgen.GuidelineBasis(non_mtus="ODG\x00 Low\ufffe Back\x07")
     assert basis.non_mtus == "ODG Low Back"
+
+
+@pytest.mark.parametrize("path", REAL_LETTERS, ids=letter_id)
+def test_no_paragraph_break_lands_in_the_middle_of_a_sentence(
+    path: Path, parsed_letters: dict[Path, imrgen.Case]
+) -> None:
+    """A page break or a line PDFium joined at a hyphen is no paragraph break."""
+    case = parsed_letters[path]
+    for paragraphs in [case.summary, *(item.rationale for item in case.items)]:
+        for paragraph in paragraphs[:-1]:
+            assert paragraph.rstrip().endswith((".", ":", "?", "!", '"', "\u201d", ")")), paragraph

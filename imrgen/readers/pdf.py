@@ -60,14 +60,18 @@ def pdf_lines(data: bytes, source: str) -> list[Line]:
             for raw in text.split("\r\n"):
                 start = offset
                 offset += len(raw) + 2
-                stripped = raw.strip()
-                if not stripped or _FURNITURE.match(stripped):
+                if not raw.strip() or _FURNITURE.match(raw.strip()):
                     continue
-                first = start + (len(raw) - len(raw.lstrip()))
-                last = start + len(raw.rstrip()) - 1
-                left, bottom, _, top = textpage.get_charbox(first)
-                _, _, right, _ = textpage.get_charbox(last)
-                lines.append(Line(raw, top, bottom, left, right, number))
+                # PDFium joins a printed line that ends in a hyphen to the next one: split them
+                # again, so each Line is one printed line with its own place on the page.
+                for piece_start, piece in _printed_lines(raw, start):
+                    first = piece_start + (len(piece) - len(piece.lstrip()))
+                    last = piece_start + len(piece.rstrip()) - 1
+                    left, bottom, _, top = textpage.get_charbox(first)
+                    _, _, right, _ = textpage.get_charbox(last)
+                    lines.append(
+                        Line(piece.replace(_LINE_END_HYPHEN, "-"), top, bottom, left, right, number)
+                    )
             textpage.close()
             page.close()
     finally:
@@ -77,6 +81,19 @@ def pdf_lines(data: bytes, source: str) -> list[Line]:
 
 # PDFium's mark for a hyphen at a line end, which it joins to the next line.
 _LINE_END_HYPHEN = "\ufffe"
+
+
+def _printed_lines(raw: str, start: int) -> list[tuple[int, str]]:
+    """A PDFium text line cut after each line-end hyphen mark: (index of the first character
+    in the page's text, the piece with its hyphen mark), skipping pieces of white space only."""
+    pieces: list[tuple[int, str]] = []
+    begin = 0
+    for cut in [i + 1 for i, char in enumerate(raw) if char == _LINE_END_HYPHEN] + [len(raw)]:
+        piece = raw[begin:cut]
+        if piece.strip():
+            pieces.append((start + begin, piece))
+        begin = cut
+    return pieces
 
 
 def _body_lines(
