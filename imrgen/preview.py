@@ -11,7 +11,6 @@ import json
 import os
 import queue
 import re
-import sys
 import threading
 import time
 import traceback
@@ -30,7 +29,8 @@ from .errors import CaseError, ImrgenError
 from .loading import CASE_SUFFIXES, load_case
 from .model import Case
 from .templates import TemplateSet, environment
-from .writers import RenderOptions, get_writer, writers
+from .writers import RenderOptions, get_writer
+from .writers.pdf import stylesheets as pdf_stylesheets
 
 HOST = "127.0.0.1"
 HTML_FIRST = 0.1  # seconds the page images wait after new HTML goes out
@@ -171,29 +171,6 @@ def _render_png_pages(pdf: bytes | Path, scale: float) -> list[bytes]:
     finally:
         document.close()
     return out
-
-
-def _no_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    raise ImrgenError(f"the letter tried to load {url}; letters load nothing")
-
-
-def _forget_stylesheets() -> None:
-    """The pdf writer parses the stylesheets once per template set; a designer's save makes
-    them stale."""
-    module = sys.modules.get("imrgen.writers.pdf")
-    clear = getattr(getattr(module, "stylesheets", None), "cache_clear", None)
-    if callable(clear):
-        clear()
-
-
-def _pdf(case: Case, html: str, options: RenderOptions) -> bytes:
-    """The printed letter: the PDF writer when it is registered, else WeasyPrint on the HTML."""
-    if "pdf" in writers():
-        return get_writer("pdf").write(case, options)
-    import weasyprint
-
-    pdf: bytes = weasyprint.HTML(string=html, url_fetcher=_no_fetch).write_pdf()
-    return pdf
 
 
 class Preview:
@@ -339,7 +316,8 @@ class Preview:
         if touch.templates:
             environment.cache_clear()  # compiled templates of the old text
         if touch.styles:
-            _forget_stylesheets()
+            # The pdf writer parses the stylesheets once per template set; a save makes them stale.
+            pdf_stylesheets.cache_clear()
         with self._lock:
             keys = set(touch.letters)
             reload = set(touch.cases)
@@ -483,9 +461,9 @@ class Preview:
             letter = self.letters.get(key)
             if letter is None or letter.error is not None or letter.case is None:
                 return  # keep the last good pages while the letter itself is broken
-            case, text = letter.case, letter.html or ""
+            case = letter.case
         try:
-            pages = _png_pages(_pdf(case, text, self._options()), self.scale)
+            pages = _png_pages(get_writer("pdf").write(case, self._options()), self.scale)
         except Exception as exc:
             failure = _failure(exc, "pages", str(letter.path), self._names())
             with self._lock:
