@@ -45,9 +45,7 @@ def join_lines(lines: list[str]) -> str:
         else:
             out += " " + line
         broke_at_space = raw != raw.rstrip()
-    # PDFium reports a hyphen that ends a printed line as U+FFFE and joins the two lines: it is
-    # the same line-end hyphen, kept.
-    return " ".join(out.replace("\ufffe", "-").split())
+    return " ".join(out.split())
 
 
 def decode(data: bytes, source: str) -> str:
