@@ -29,7 +29,7 @@ from .files import write_atomic
 from .loading import CASE_SUFFIXES, is_case_file, load_case
 from .model import Case, Edition
 from .readers import parse, readers
-from .writers import RenderOptions, get_writer
+from .writers import RenderOptions, check_formats, get_writer
 
 MANIFEST_NAME = ".imrgen-manifest.jsonl"
 LOCK_NAME = ".imrgen-batch.lock"
@@ -593,9 +593,7 @@ def _dask_results(
 def _check_formats(formats: Sequence[str]) -> tuple[str, ...]:
     if not formats:
         raise ImrgenError("no output format given")
-    for fmt in formats:
-        get_writer(fmt)  # an unknown name fails here, before any work is done
-    return tuple(dict.fromkeys(formats))
+    return tuple(check_formats(formats))
 
 
 def iter_results(

@@ -3,6 +3,7 @@ method; adding a format is one module and one line in WRITERS."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -35,12 +36,16 @@ def letter_html(case: Case, options: RenderOptions, stylesheets: list[str] | Non
     )
 
 
-def parse_formats(value: str) -> list[str]:
-    """'pdf,docx' -> ['pdf', 'docx']; an unknown name fails here, before any work is done."""
-    names = [n.strip() for n in value.split(",") if n.strip()]
+def check_formats(names: Sequence[str]) -> list[str]:
+    """The names, each once and in order; an unknown one fails here, before any work is done."""
     for name in names:
         get_writer(name)
-    return names
+    return list(dict.fromkeys(names))
+
+
+def parse_formats(value: str) -> list[str]:
+    """'pdf,docx' -> ['pdf', 'docx'] (the --formats option)."""
+    return check_formats([n.strip() for n in value.split(",") if n.strip()])
 
 
 class Writer(Protocol):
