@@ -150,6 +150,46 @@ def naive_pdf(case: Case) -> bytes:
     return data
 
 
+def weasyprint_floor(cases: list[Case], jobs: int) -> None:
+    """What WeasyPrint alone costs for these letters: the HTML made and the stylesheets, fonts
+    and fetcher set up beforehand, then only `HTML(...).render()` (the layout), and the layout
+    plus `write_pdf()` with no tags and no imrgen finishing. No file is read or written. The
+    fastest any batch of these letters can go with WeasyPrint is `jobs` times the layout rate."""
+    import weasyprint
+
+    from imrgen.writers import RenderOptions, letter_html
+    from imrgen.writers import pdf as pdf_writer
+
+    options = RenderOptions()
+    htmls = [pdf_writer.printable(letter_html(case, options, [])) for case in cases]
+    fonts = pdf_writer.font_config()
+    sheets = list(pdf_writer.stylesheets(options.templates, options.lang))
+    base_url = options.templates.styles.resolve().as_uri() + "/"
+
+    def document(html: str) -> weasyprint.Document:
+        source = weasyprint.HTML(
+            string=html, base_url=base_url, url_fetcher=pdf_writer.fetcher(options.templates)
+        )
+        return source.render(font_config=fonts, stylesheets=sheets)
+
+    document(htmls[0]).write_pdf()  # warm
+    started = time.perf_counter()
+    pages = sum(len(document(html).pages) for html in htmls)
+    layout = (time.perf_counter() - started) / len(htmls)
+    started = time.perf_counter()
+    for html in htmls:
+        document(html).write_pdf()
+    written = (time.perf_counter() - started) / len(htmls)
+    print(
+        f"WeasyPrint alone, {len(htmls)} letters of {pages / len(htmls):.1f} pages on average:"
+        f" layout {layout * 1000:.1f} ms a letter, layout + write_pdf (untagged)"
+        f" {written * 1000:.1f} ms; the most {jobs} cores can do with perfect scaling:"
+        f" {jobs / layout:.1f} letters/s with no PDF even written, {jobs / written:.1f}/s"
+        f" with it",
+        flush=True,
+    )
+
+
 def show(figure: Figure, naive: Figure | None = None) -> None:
     peaks = ", ".join(f"{p / MB:.0f}" for p in figure.peak_rss) or "-"
     line = (
@@ -264,6 +304,7 @@ def main() -> None:
             )
             show(warm_one, naive)
             show(timed_batch("batch pdf", batch_cases, "pdf", work / "o", args.jobs), naive)
+            weasyprint_floor(cases[: args.naive], args.jobs)
         if "docx" in registered and wanted("docx"):
             loop = timed_loop(
                 "docx loop (1 process)", loop_cases, one_by_one(writer("docx"), ".docx")

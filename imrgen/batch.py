@@ -6,6 +6,7 @@ redoes only what changed or is missing."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import glob
 import hashlib
 import json
@@ -268,6 +269,9 @@ def warm(formats: Sequence[str], public: bool = False) -> None:
 def _pool_worker_start(formats: Sequence[str], public: bool) -> None:
     _die_with_parent()
     warm(formats, public)
+    # What warming loaded (modules, fonts, stylesheets, templates) lives as long as the worker:
+    # out of the collector's sight, each collection walks only what the letters make.
+    gc.freeze()
 
 
 def _die_with_parent() -> None:

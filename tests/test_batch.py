@@ -440,3 +440,16 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_path: Path) -> None:
             tmp_path / "out",
             scheduler="tcp://127.0.0.1:9",
         )
+
+
+def test_a_pool_worker_starts_warm_with_what_it_loaded_out_of_the_collectors_sight() -> None:
+    """A worker keeps WeasyPrint, fonts, stylesheets and templates for its whole life: after
+    warming they are frozen (gc.freeze), so each collection walks only what the letters make."""
+    probe = (
+        "import gc, imrgen.batch as b; b._pool_worker_start(('pdf',), False);"
+        " print(gc.get_freeze_count())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert int(done.stdout.split()[-1]) > 50_000
