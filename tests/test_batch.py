@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -115,7 +116,7 @@ def test_workers_are_replaced_after_their_share_and_nothing_is_lost(
     memory a worker keeps per letter is bounded however long the batch."""
     pools: list[int] = []
 
-    class CountedPool(batch_module.ProcessPoolExecutor):
+    class CountedPool(ProcessPoolExecutor):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             pools.append(kwargs["max_workers"])
             super().__init__(*args, **kwargs)
