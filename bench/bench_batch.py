@@ -214,16 +214,23 @@ def flatness(folder: Path, fmt: str, out: Path, jobs: int) -> None:
         f"memory flatness, {fmt}: {letters} letters in {seconds:.0f} s"
         f" ({letters / seconds:.1f}/s), RSS of each worker sampled every second:"
     )
-    for pid, series in sampler.series.items():
-        if len(series) < 10:
-            continue
+    workers = [s for pid, s in sampler.series.items() if pid != process.pid and len(s) >= 10]
+    for series in workers:
         rss = [r / MB for _, r in series]
         tenth = max(1, len(rss) // 10)
         early, late = statistics.median(rss[tenth : 2 * tenth]), statistics.median(rss[-tenth:])
         print(
-            f"  worker {pid}: {len(rss)} samples, after 10-20% {early:.1f} MB,"
-            f" last 10% {late:.1f} MB, max {max(rss):.1f} MB, growth {late - early:+.1f} MB",
+            f"  worker from {series[0][0]:5.0f} s to {series[-1][0]:5.0f} s: {len(rss)} samples,"
+            f" after 10-20% {early:.1f} MB, last 10% {late:.1f} MB, max {max(rss):.1f} MB,"
+            f" growth {late - early:+.1f} MB",
             flush=True,
+        )
+    if len(workers) > 2:  # workers replaced along the way (imrgen.batch.RECYCLE_AFTER)
+        peaks = [max(r for _, r in series) / MB for series in workers]
+        print(
+            f"  {len(workers)} workers over the run; peak RSS of the first two {peaks[0]:.1f},"
+            f" {peaks[1]:.1f} MB, of the last two {peaks[-2]:.1f}, {peaks[-1]:.1f} MB,"
+            f" highest {max(peaks):.1f} MB"
         )
 
 
