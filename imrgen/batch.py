@@ -34,10 +34,6 @@ from .writers import RenderOptions, check_formats, get_writer
 
 MANIFEST_NAME = ".imrgen-manifest.jsonl"
 LOCK_NAME = ".imrgen-batch.lock"
-# Letters a pool worker renders before it is replaced by a fresh one (forked warm, or spawned and
-# warmed): WeasyPrint's C libraries keep a little memory per PDF letter (under 1 KB, see
-# bench/RESULTS.md), which over an archive of a million letters would add up.
-RECYCLE_AFTER = 1000
 
 Status = Literal["ok", "skipped", "error"]
 Progress = Callable[["InputResult", int, int], None]
@@ -496,7 +492,6 @@ def _local_results(
     while queue:
         context = _pool_context(formats, public)
         broken: list[Job] = []
-        budget = workers * RECYCLE_AFTER  # jobs this pool may still take
         with ProcessPoolExecutor(
             max_workers=workers,
             mp_context=context,
@@ -505,7 +500,7 @@ def _local_results(
         ) as pool:
             pending: dict[Future[InputResult], Job] = {}
 
-            budget -= _fill(pool, pending, queue, min(window, len(pending) + budget))
+            _fill(pool, pending, queue, window)
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
@@ -520,7 +515,7 @@ def _local_results(
                         future.cancel()
                     pending.clear()
                     break
-                budget -= _fill(pool, pending, queue, min(window, len(pending) + budget))
+                _fill(pool, pending, queue, window)
         # A worker died (a crash, the kernel's OOM killer): its jobs go again in a new pool;
         # a job that kills a worker twice is reported and the batch goes on.
         for job in broken:
@@ -546,15 +541,11 @@ def _fill(
     pending: dict[Future[InputResult], Job],
     queue: list[Job],
     window: int,
-) -> int:
-    """Keep a bounded number of jobs in flight, so a million inputs are not a million futures.
-    Returns how many it submitted."""
-    submitted = 0
+) -> None:
+    """Keep a bounded number of jobs in flight, so a million inputs are not a million futures."""
     while queue and len(pending) < window:
         job = queue.pop()
         pending[pool.submit(run_job, job)] = job
-        submitted += 1
-    return submitted
 
 
 def _dask_results(

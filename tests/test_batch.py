@@ -12,15 +12,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import pytest
 from conftest import CASES, CORPUS, SEEDS
 
 import imrgen
-import imrgen.batch as batch_module
 from imrgen.batch import (
     MANIFEST_NAME,
     _locked,
@@ -107,29 +105,6 @@ def test_batch_outputs_equal_single_renders(inputs: Path, tmp_path: Path) -> Non
             outputs = record["outputs"]
             assert isinstance(outputs, dict)
             assert outputs[fmt] == {"path": str(written.relative_to(out)), "sha256": sha(written)}
-
-
-def test_workers_are_replaced_after_their_share_and_nothing_is_lost(
-    inputs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A pool takes RECYCLE_AFTER letters per worker and then a fresh pool the rest, so the
-    memory a worker keeps per letter is bounded however long the batch."""
-    pools: list[int] = []
-
-    class CountedPool(ProcessPoolExecutor):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            pools.append(kwargs["max_workers"])
-            super().__init__(*args, **kwargs)
-
-    monkeypatch.setattr(batch_module, "RECYCLE_AFTER", 2)
-    monkeypatch.setattr(batch_module, "ProcessPoolExecutor", CountedPool)
-    sources = all_inputs(inputs)
-    summary = run([inputs], ["txt"], tmp_path / "out", jobs=2)
-    assert (summary.total, summary.done, summary.failed) == (len(sources), len(sources), 0)
-    assert pools == [2] * -(-len(sources) // 4)  # 2 workers x 2 letters a pool
-    for path in sources:
-        written = output_for(inputs, tmp_path / "out", path, "txt")
-        assert written.read_bytes() == expected(path, "txt")
 
 
 def test_inputs_from_files_globs_and_folders(inputs: Path, tmp_path: Path) -> None:
