@@ -110,7 +110,10 @@ def test_version_and_help(args: list[str]) -> None:
 
 
 def test_console_script_is_installed() -> None:
-    result = subprocess.run(["imrgen", "--version"], capture_output=True, text=True)
+    """The `imrgen` command sits beside the interpreter that runs the suite, whatever PATH says."""
+    script = Path(sys.executable).parent / "imrgen"
+    assert script.is_file(), f"no console script at {script}"
+    result = subprocess.run([str(script), "--version"], capture_output=True, text=True)
     assert result.stdout.strip() == f"imrgen {imrgen.__version__}"
 
 
