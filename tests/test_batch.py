@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import pytest
-from conftest import CASES, CORPUS, SEEDS
+from conftest import CASES, CORPUS, SEEDS, need_shared
 
 import imrgen
 from imrgen.batch import (
@@ -66,6 +66,7 @@ def mtimes(out: Path) -> dict[Path, int]:
 @pytest.fixture
 def inputs(tmp_path: Path) -> Path:
     """A folder of case files (parsed from real letters) and the real letters themselves."""
+    need_shared()
     folder = tmp_path / "in"
     (folder / "letters").mkdir(parents=True)
     for letter in LETTERS:

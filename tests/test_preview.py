@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CORPUS, EXAMPLES, SEEDS
+from conftest import CORPUS, EXAMPLES, SEEDS, need_shared
 
 import imrgen
 from imrgen.cli import main
@@ -45,6 +45,7 @@ CHROMIUM_ARGS = [
 
 def _letters() -> dict[str, Path]:
     """Three published letters: one of each edition, and one that came as a PDF."""
+    need_shared()
     seed_2014 = next(p for p in SEEDS if imrgen.parse(p).edition.value == "2014")
     pdfs = [p for p in CORPUS if imrgen.parse(p).edition.value == "2015"][:2]
     return {"old-wording": seed_2014, "new-wording": pdfs[0], "another": pdfs[1]}
