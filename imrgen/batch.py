@@ -26,7 +26,7 @@ from typing import IO, Any, Literal
 
 from . import __version__
 from .errors import CaseError, ImrgenError, Problem
-from .files import write_atomic
+from .files import fsync_folder, write_atomic
 from .loading import CASE_SUFFIXES, is_case_file, load_case
 from .model import Case, Edition
 from .readers import parse, readers
@@ -418,7 +418,10 @@ class Manifest:
         self._handle: IO[str] | None = None
 
     def __enter__(self) -> Manifest:
+        new = not self.path.exists()
         self._handle = self.path.open("a", encoding="utf-8")
+        if new:
+            fsync_folder(self.path.parent)  # the manifest's name, like an output's, is durable
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -27,6 +28,7 @@ from imrgen.batch import (
     run,
 )
 from imrgen.errors import ImrgenError
+from imrgen.files import write_atomic
 from imrgen.loading import dump_case, is_case_file, load_case
 from imrgen.writers import get_writer, writers
 
@@ -454,3 +456,46 @@ def test_a_pool_worker_starts_warm_with_what_it_loaded_out_of_the_collectors_sig
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
     )
     assert int(done.stdout.split()[-1]) > 50_000
+
+
+# ---------------------------------------------------------------------------------------------
+# Durability and faults
+
+
+def test_an_output_and_its_name_reach_the_disk_before_the_manifest_says_done(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """write_atomic flushes the file, renames it, then flushes the folder (without that, a power
+    cut can lose the new name of a file the manifest records as done); the manifest's own
+    record comes after."""
+    events: list[tuple[str, object]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        info = os.fstat(fd)
+        is_folder = stat.S_ISDIR(info.st_mode)
+        events.append(("fsync-folder" if is_folder else "fsync-file", (info.st_dev, info.st_ino)))
+        real_fsync(fd)
+
+    def replace(source: str, target: str) -> None:
+        real_replace(source, target)
+        events.append(("rename", Path(target).name))
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    out = tmp_path / "out"
+    (out / "deeper").mkdir(parents=True)
+    write_atomic(out / "deeper" / "x.txt", b"a letter\n")
+    folder = (out / "deeper").stat()
+    assert events == [
+        ("fsync-file", (folder.st_dev, (out / "deeper" / "x.txt").stat().st_ino)),
+        ("rename", "x.txt"),
+        ("fsync-folder", (folder.st_dev, folder.st_ino)),
+    ]
+
+    events.clear()
+    run([CASES / "full" / "full-02.yaml"], ["txt"], out, jobs=1)
+    renamed = events.index(("rename", "full-02.txt"))
+    assert events[renamed + 1] == ("fsync-folder", (out.stat().st_dev, out.stat().st_ino))
+    manifest_file = (out / MANIFEST_NAME).stat()
+    assert events[-1] == ("fsync-file", (manifest_file.st_dev, manifest_file.st_ino))
