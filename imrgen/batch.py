@@ -21,8 +21,12 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import IO, Any, Literal
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from . import __version__
 from .errors import CaseError, ImrgenError, Problem
@@ -178,18 +182,42 @@ def _tree_digest(digest: Any, root: Path | None) -> None:
     if root is None or not root.is_dir():
         return
     for path in sorted(root.rglob("*")):
-        if path.is_file():
+        if path.is_file() and "__pycache__" not in path.parts:
             digest.update(str(path.relative_to(root)).encode())
             digest.update(hashlib.sha256(path.read_bytes()).digest())
 
 
+def dependency_versions() -> dict[str, str]:
+    """imrgen's version and that of every package it needs, directly or not, as installed: a
+    new WeasyPrint (or fontTools, or lxml) may write the same letter differently."""
+    found: dict[str, str] = {}
+    todo = ["imrgen"]
+    while todo:
+        name = canonicalize_name(todo.pop())
+        if name in found:
+            continue
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+            continue
+        found[name] = dist.version
+        for line in dist.requires or []:
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                todo.append(requirement.name)
+    return dict(sorted(found.items()))
+
+
 def options_fingerprint(options: RenderOptions, public: bool) -> str:
-    """A digest of everything besides the input that decides the outputs' bytes: the imrgen
-    version, the render options, the templates and styles, and the redaction policy. A changed
-    template therefore redoes every letter; an unchanged one redoes nothing."""
+    """A digest of everything besides the input that decides the outputs' bytes: the versions
+    of imrgen and its dependencies, the render options, the templates and styles, and the
+    redaction policy. A changed template or an upgrade therefore redoes every letter; an
+    unchanged one redoes nothing."""
     digest = hashlib.sha256()
     settings = {
         "imrgen": __version__,
+        "packages": dependency_versions(),
         "family": options.family,
         "lang": options.lang,
         "pdf_variant": options.pdf_variant,
@@ -198,6 +226,8 @@ def options_fingerprint(options: RenderOptions, public: bool) -> str:
         "public": public,
     }
     digest.update(json.dumps(settings, sort_keys=True).encode())
+    # imrgen's own code and data too: a checkout changes without its version changing
+    _tree_digest(digest, Path(__file__).resolve().parent)
     templates = options.templates
     for root in (templates.templates, templates.styles, templates.user_templates):
         _tree_digest(digest, root)

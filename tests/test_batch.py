@@ -499,3 +499,40 @@ def test_an_output_and_its_name_reach_the_disk_before_the_manifest_says_done(
     assert events[renamed + 1] == ("fsync-folder", (out.stat().st_dev, out.stat().st_ino))
     manifest_file = (out / MANIFEST_NAME).stat()
     assert events[-1] == ("fsync-file", (manifest_file.st_dev, manifest_file.st_ino))
+
+
+def test_an_upgrade_of_a_dependency_redoes_every_letter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The resume fingerprint holds imrgen's version and its dependencies' (WeasyPrint's among
+    them, found through imrgen's requirements): after an upgrade nothing old is kept."""
+    from importlib import metadata
+
+    cases = [CASES / "full" / "full-02.yaml", CASES / "full" / "full-24.yaml"]
+    out = tmp_path / "out"
+    assert run(cases, ["txt"], out, jobs=1).done == 2
+    assert run(cases, ["txt"], out, jobs=1).skipped == 2
+
+    real = metadata.distribution
+
+    class Upgraded:
+        def __init__(self, dist: metadata.Distribution) -> None:
+            self._dist = dist
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self._dist, name)
+
+        @property
+        def version(self) -> str:
+            return "999.0"
+
+    for upgraded in ("weasyprint", "tinycss2", "imrgen"):  # direct, indirect, itself
+        monkeypatch.setattr(
+            metadata,
+            "distribution",
+            lambda name, up=upgraded: Upgraded(real(name)) if name == up else real(name),
+        )
+        again = run(cases, ["txt"], out, jobs=1)
+        assert (again.done, again.skipped) == (2, 0), upgraded
+        assert run(cases, ["txt"], out, jobs=1).skipped == 2
+    monkeypatch.setattr(metadata, "distribution", real)
