@@ -780,6 +780,13 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # the library prints nothing
 
     def do_GET(self) -> None:
+        if not self._host_allowed():
+            # DNS rebinding: a web page's own name that now points at 127.0.0.1 would let it read
+            # the example letters. Only a request sent to this address and port is answered.
+            self._refuse(
+                HTTPStatus.MISDIRECTED_REQUEST, "this server answers only to its own address"
+            )
+            return
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         preview = self.server.preview
@@ -801,6 +808,18 @@ class _Handler(BaseHTTPRequestHandler):
                 handler()
         except (BrokenPipeError, ConnectionResetError):
             pass  # the browser went away
+
+    def _host_allowed(self) -> bool:
+        host = (self.headers.get("Host") or "").strip().lower()
+        return host in self.server.allowed_hosts
+
+    def _refuse(self, status: HTTPStatus, reason: str) -> None:
+        body = f"{status.value} {status.phrase}: {reason}\n".encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def _send(
         self, body: bytes | None, media_type: str, extra: dict[str, str] | None = None
@@ -884,6 +903,17 @@ class PreviewServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         return f"http://{HOST}:{self.server_address[1]}/"
+
+    @property
+    def allowed_hosts(self) -> frozenset[str]:
+        """The Host headers of requests sent to this server: its address and port, by number or
+        as localhost (the port left out only where it is HTTP's own, 80)."""
+        port = self.server_address[1]
+        names = (HOST, "localhost", "[::1]")
+        hosts = {f"{name}:{port}" for name in names}
+        if port == 80:
+            hosts |= set(names)
+        return frozenset(hosts)
 
 
 @dataclass

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -477,3 +478,43 @@ def test_the_browser_follows_edits_and_errors_without_a_reload(
             assert page.evaluate("window.loadedOnce") is True
         finally:
             browser.close()
+
+
+def _get_as(url: str, host: str | None, path: str = "/") -> tuple[int, bytes]:
+    """A GET with the Host header a browser would send for `host` (None: none at all)."""
+    import http.client
+
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or HOST, parts.port, timeout=10)
+    try:
+        connection.putrequest("GET", path, skip_host=True)
+        if host is not None:
+            connection.putheader("Host", host)
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def test_only_requests_for_this_address_and_port_are_answered(running: Running) -> None:
+    """DNS rebinding: a page from evil.example whose name now resolves to 127.0.0.1 sends
+    `Host: evil.example:PORT`; the preview refuses it, so the page cannot read the letters."""
+    port = running.server.server_address[1]
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}", f"LocalHost:{port}"):
+        status, body = _get_as(running.url, host)
+        assert status == 200 and b"Edition 2015" in body, host
+    assert _get_as(running.url, f"localhost:{port}", "/html?l=another")[0] == 200
+    for host in (
+        f"evil.example:{port}",
+        "evil.example",
+        f"127.0.0.1:{port + 1}",
+        "127.0.0.1",  # port 80 implied: not this server
+        f"127.0.0.1.evil.example:{port}",
+        "",
+        None,
+    ):
+        for path in ("/", "/html?l=another", "/state?l=another", "/page?l=another&n=1", "/events"):
+            status, body = _get_as(running.url, host, path)
+            assert status == 421, (host, path)
+            assert b"another" not in body and b"Edition" not in body
