@@ -3,6 +3,7 @@ and the whole loop in a real browser (Debian's chromium through Playwright)."""
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import signal
@@ -390,7 +391,9 @@ def test_the_cli_refuses_missing_folders_and_busy_ports(
     assert "unknown language 'xx'" in capsys.readouterr().err
 
 
-def test_the_command_serves_until_interrupted(site: Path) -> None:
+def test_the_command_serves_until_told_to_stop(site: Path) -> None:
+    """SIGTERM (what a service manager or a script sends; SIGINT is ignored in a background
+    job) stops it cleanly; the test kills it rather than hang if it does not stop."""
     command = [sys.executable, "-m", "imrgen", "preview", "--port", "0"]
     for name in ("templates", "styles", "examples"):
         command += [f"--{name}", str(site / name)]
@@ -402,10 +405,16 @@ def test_the_command_serves_until_interrupted(site: Path) -> None:
         url = banner.split(" at ")[1].split()[0]
         status, body = _get(url)
         assert status == 200 and b"old-wording" in body
-    finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
     assert process.returncode == 0, err
+    assert err == ""
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(url, timeout=5)
 
 
 def test_the_shipped_examples_all_render(tmp_path: Path) -> None:
@@ -518,3 +527,34 @@ def test_only_requests_for_this_address_and_port_are_answered(running: Running) 
             status, body = _get_as(running.url, host, path)
             assert status == 421, (host, path)
             assert b"another" not in body and b"Edition" not in body
+
+
+def test_an_original_letters_text_is_shown_as_text_never_as_markup(site: Path) -> None:
+    """A published letter in plain text is data: markup in it shows as characters on the
+    letter's page and can neither run nor change the page."""
+    hostile = (
+        "DECISION </pre><script>alert('x')</script><img src=x onerror=alert(1)>"
+        " & <b>bold</b> \"quoted\" 'single'\n"
+    )
+    original = site / "hostile.txt"
+    seed = _letters()["old-wording"]
+    original.write_text(seed.read_text(encoding="utf-8") + hostile, encoding="utf-8")
+    listing = site / "examples" / "sources.txt"
+    listing.write_text(
+        listing.read_text(encoding="utf-8").replace(
+            f"old-wording: {seed}", f"old-wording: {original}"
+        ),
+        encoding="utf-8",
+    )
+    with serve(_preview(site), port=0) as running:
+        status, body = _get(running.url + "letter?l=old-wording")
+    assert status == 200
+    page = body.decode()
+    shown = page.split("<div class='scroll pages' id='original'>", 1)[1].split("</div>", 1)[0]
+    assert shown.startswith("<pre>") and shown.endswith("</pre>")
+    inner = shown[len("<pre>") : -len("</pre>")]
+    assert "<" not in inner and ">" not in inner
+    assert "&lt;/pre&gt;&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in inner
+    assert "&amp; &lt;b&gt;bold&lt;/b&gt; &quot;quoted&quot;" in inner
+    assert html.unescape(inner).endswith(hostile)
+    assert page.count("<script>") == 1  # the page's own

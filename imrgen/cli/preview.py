@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import threading
 from pathlib import Path
 
@@ -36,11 +37,16 @@ def cmd_preview(args: argparse.Namespace) -> int:
         f"imrgen preview: {count} example letter(s) at {running.url}  (Ctrl-C to stop)",
         flush=True,
     )
+    stopped = threading.Event()
+    # Ctrl-C, or SIGTERM from a service manager or a script: stop serving cleanly either way.
+    previous = signal.signal(signal.SIGTERM, lambda number, frame: stopped.set())
     try:
-        threading.Event().wait()
+        while not stopped.wait(0.5):
+            pass
     except KeyboardInterrupt:
         pass
     finally:
+        signal.signal(signal.SIGTERM, previous)
         running.stop()
     return 0
 
