@@ -520,43 +520,48 @@ def _local_results(
             yield run_job(job)
         return
     queue = list(reversed(jobs))
-    attempts: dict[int, int] = {}
-    window = workers * 4
-    while queue:
-        context = _pool_context(formats, public)
+    # A worker died (a crash, the kernel's OOM killer) and every job in flight failed with it,
+    # though only one of them killed it. Each of those goes again alone, in a pool of one worker,
+    # so that a death there is that job's: it is reported (it killed a worker twice) and the
+    # others are done as usual.
+    suspects: list[Job] = []
+    while queue or suspects:
+        alone = bool(suspects)
+        source = suspects if alone else queue
         broken: list[Job] = []
-        with ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=context,
+        pool = ProcessPoolExecutor(
+            max_workers=1 if alone else workers,
+            mp_context=_pool_context(formats, public),
             initializer=_pool_worker_start,
             initargs=(formats, public),
-        ) as pool:
+        )
+        try:
             pending: dict[Future[InputResult], Job] = {}
-
-            _fill(pool, pending, queue, window)
+            window = 1 if alone else workers * 4
+            _fill(pool, pending, source, window)
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
                     job = pending.pop(future)
                     try:
-                        yield future.result()
+                        result = future.result()
                     except BrokenProcessPool:
                         broken.append(job)
+                    else:
+                        yield result
                 if broken:
                     broken.extend(pending.values())
-                    for future in pending:
-                        future.cancel()
                     pending.clear()
                     break
-                _fill(pool, pending, queue, window)
-        # A worker died (a crash, the kernel's OOM killer): its jobs go again in a new pool;
-        # a job that kills a worker twice is reported and the batch goes on.
-        for job in broken:
-            attempts[id(job)] = attempts.get(id(job), 0) + 1
-            if attempts[id(job)] >= 2:
+                _fill(pool, pending, source, window)
+        finally:
+            # cancel_futures: a batch stopped early (a full disk) starts nothing more
+            pool.shutdown(wait=True, cancel_futures=True)
+        if alone:
+            for job in broken:  # one job in flight: the death is its own
                 yield _failed_job(job, f"{job.source}: the worker process died", None, 0.0)
-            else:
-                queue.append(job)
+        else:
+            suspects.extend(reversed(broken))
 
 
 def _pool_context(formats: Sequence[str], public: bool) -> multiprocessing.context.BaseContext:

@@ -536,3 +536,31 @@ def test_an_upgrade_of_a_dependency_redoes_every_letter(
         assert (again.done, again.skipped) == (2, 0), upgraded
         assert run(cases, ["txt"], out, jobs=1).skipped == 2
     monkeypatch.setattr(metadata, "distribution", real)
+
+
+def test_a_crashed_worker_is_charged_only_to_its_own_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One input kills its worker every time; the inputs in flight with it are innocent: they
+    are run again and done, and only the killer is reported."""
+    import batch_faults
+
+    import imrgen.batch
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    sources = [CASES / "full" / f"full-{n:02}.yaml" for n in range(5)]
+    crasher = folder / f"a-{batch_faults.CRASH_MARK}.yaml"
+    crasher.write_bytes(sources[0].read_bytes())
+    for source in sources:
+        (folder / source.name).write_bytes(source.read_bytes())
+    monkeypatch.setattr(imrgen.batch, "run_job", batch_faults.crash_on_marked)
+    out = tmp_path / "out"
+    summary = run([folder], ["txt"], out, jobs=2)
+    assert [e.error for e in summary.errors] == [f"{crasher}: the worker process died"]
+    assert (summary.done, summary.failed) == (len(sources), 1)
+    records = manifest(out)
+    assert records[str(crasher.resolve())]["status"] == "error"
+    for source in sources:
+        assert records[str((folder / source.name).resolve())]["status"] == "ok"
+        assert (out / f"{source.stem}.txt").read_bytes() == imrgen.render(load_case(source), "txt")
