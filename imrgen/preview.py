@@ -25,12 +25,13 @@ from urllib.parse import parse_qs, quote, urlsplit
 import watchfiles
 import yaml
 
+from . import caches
+from .caches import RenderCache
 from .errors import CaseError, ImrgenError
 from .loading import CASE_SUFFIXES, load_case
 from .model import Case
-from .templates import TemplateSet, environment
+from .templates import TemplateSet
 from .writers import RenderOptions, get_writer
-from .writers.pdf import stylesheets as pdf_stylesheets
 
 HOST = "127.0.0.1"
 HTML_FIRST = 0.1  # seconds the page images wait after new HTML goes out
@@ -192,6 +193,8 @@ class Preview:
         self.lang = lang
         self.scale = scale
         self.hub = EventHub()
+        # Its own cache, which it tells to forget what a save made stale; others' are theirs.
+        self.cache = RenderCache()
         self.letters: dict[str, Letter] = {}
         self._lock = threading.RLock()
         self._dirty: set[str] = set()
@@ -314,10 +317,9 @@ class Preview:
 
     def apply(self, touch: Touch) -> None:
         if touch.templates:
-            environment.cache_clear()  # compiled templates of the old text
+            self.cache.forget(caches.TEMPLATES)  # compiled from the old text
         if touch.styles:
-            # The pdf writer parses the stylesheets once per template set; a save makes them stale.
-            pdf_stylesheets.cache_clear()
+            self.cache.forget(caches.STYLES)  # the pdf writer's, parsed from the old text
         with self._lock:
             keys = set(touch.letters)
             reload = set(touch.cases)
@@ -387,6 +389,7 @@ class Preview:
             lang=self.lang,
             letter=self.letter,
             embed_data=False,
+            cache=self.cache,
         )
 
     def render_html(self, key: str, reload: bool = True) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import jinja2
 import yaml
 from babel.numbers import format_decimal
 
+from .caches import DEFAULT_CACHE, TEMPLATES, RenderCache
 from .errors import ImrgenError, RenderError
 from .files import write_atomic
 from .i18n import (
@@ -175,11 +175,20 @@ def new_family(name: str, parent: str, templates_dir: Path) -> Path:
     return folder
 
 
-@cache
 def environment(
-    templates: TemplateSet, family: str, lang: str = DEFAULT_LANGUAGE
+    templates: TemplateSet,
+    family: str,
+    lang: str = DEFAULT_LANGUAGE,
+    cache: RenderCache = DEFAULT_CACHE,
 ) -> jinja2.Environment:
-    """One compiled environment per (template set, family, language), reused across letters."""
+    """One compiled environment per (template set, family, language), kept in `cache` and
+    reused across letters."""
+    return cache.get(
+        TEMPLATES, (templates, family, lang), lambda: _new_environment(templates, family, lang)
+    )
+
+
+def _new_environment(templates: TemplateSet, family: str, lang: str) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(p) for p in templates.search_path(family)]),
         autoescape=True,
@@ -201,13 +210,14 @@ def render_html(
     stylesheets: list[str] | None = None,
     lang: str = DEFAULT_LANGUAGE,
     letter: str = "public-body",
+    cache: RenderCache = DEFAULT_CACHE,
 ) -> str:
     """The letter structure as HTML: every output format starts from this. `letter` is
     "public-body" (the determination, as the state publishes it) or "full" (as sent)."""
     family = family or case.edition.value
     if letter not in LETTERS:
         raise ImrgenError(f"unknown letter '{letter}'; available: {', '.join(LETTERS)}")
-    env = environment(templates, family, check_language(lang))
+    env = environment(templates, family, check_language(lang), cache)
     try:
         template = env.get_template(LETTERS[letter])
         return template.render(

@@ -558,3 +558,41 @@ def test_an_original_letters_text_is_shown_as_text_never_as_markup(site: Path) -
     assert "&amp; &lt;b&gt;bold&lt;/b&gt; &quot;quoted&quot;" in inner
     assert html.unescape(inner).endswith(hostile)
     assert page.count("<script>") == 1  # the page's own
+
+
+def test_the_preview_forgets_only_what_it_owns(site: Path) -> None:
+    """The preview renders with a cache of its own and asks it to forget on a save; the
+    process's default cache (the batch's, the API's) keeps its compiled templates and parsed
+    stylesheets."""
+    import pickle
+
+    from imrgen import caches
+    from imrgen.templates import DEFAULT_TEMPLATES, environment
+    from imrgen.writers import RenderOptions, pdf
+
+    env = environment(DEFAULT_TEMPLATES, "2015")
+    sheets = pdf.stylesheets(DEFAULT_TEMPLATES, "en")
+    preview = _preview(site)
+    preview.load()
+    preview.drain()
+    own = preview.cache
+    assert own is not caches.DEFAULT_CACHE
+    styles, templates = own.made(caches.STYLES), own.made(caches.TEMPLATES)
+    assert styles >= 1 and templates >= 2  # both editions' families
+
+    with (site / "styles" / "letter.css").open("a") as css:
+        css.write("\nh1 { font-size: 31pt !important; }\n")
+    preview.changed([site / "styles" / "letter.css"])
+    preview.drain()
+    assert own.made(caches.STYLES) == styles + 1  # parsed again from the saved text
+    _override_title(site, "2014", "Forgotten")
+    preview.changed([site / "templates" / "2014" / "letter.html"])
+    assert own.made(caches.TEMPLATES) > templates
+    assert environment(DEFAULT_TEMPLATES, "2015") is env
+    assert pdf.stylesheets(DEFAULT_TEMPLATES, "en") is sheets
+
+    # Render options go to workers by pickle: the default cache as the worker's own, any
+    # other as an empty one, never a copy of what it holds.
+    assert pickle.loads(pickle.dumps(RenderOptions())).cache is caches.DEFAULT_CACHE
+    arrived = pickle.loads(pickle.dumps(preview._options())).cache
+    assert arrived is not caches.DEFAULT_CACHE and arrived.made(caches.STYLES) == 0

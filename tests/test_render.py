@@ -10,8 +10,9 @@ import pytest
 from conftest import EXAMPLES
 
 import imrgen
+from imrgen.caches import TEMPLATES, RenderCache
 from imrgen.loading import load_case
-from imrgen.templates import TemplateSet, environment
+from imrgen.templates import TemplateSet
 
 TEXT_FORMATS = ["html", "txt", "md"]
 GOLDEN_EXAMPLES = ["CM14-0008529", "CM17-0007300", "2015-tens-physical-therapy-baclofen"]
@@ -120,10 +121,10 @@ def test_unknown_family_lists_the_families() -> None:
 
 
 def test_templates_are_compiled_once_per_family() -> None:
-    environment.cache_clear()
+    options = imrgen.RenderOptions(cache=RenderCache())
     for _ in range(3):
-        imrgen.render(example("CM16-0213037"), "txt")
-    assert environment.cache_info().misses == 1
+        imrgen.render(example("CM16-0213037"), "txt", options)
+    assert options.cache.made(TEMPLATES) == 1
 
 
 @pytest.mark.parametrize("fmt", TEXT_FORMATS)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from ..caches import DEFAULT_CACHE, RenderCache
 from ..errors import UnknownFormatError
 from ..model import Case
 from ..templates import DEFAULT_TEMPLATES, TemplateSet, render_html
@@ -21,6 +22,8 @@ class RenderOptions:
     pdf_variant: str = "pdf/ua-1"  # or "pdf/a-3b": archival, with the case attached as JSON
     embed_data: bool = True  # carry the case itself inside pdf/docx, so parse reads it back exactly
     extras: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    # What rendering keeps between letters, and who may clear it: the process's own by default
+    cache: RenderCache = field(default=DEFAULT_CACHE, hash=False, compare=False, repr=False)
 
 
 def letter_html(case: Case, options: RenderOptions, stylesheets: list[str] | None = None) -> str:
@@ -33,6 +36,7 @@ def letter_html(case: Case, options: RenderOptions, stylesheets: list[str] | Non
         stylesheets=stylesheets,
         lang=options.lang,
         letter=options.letter,
+        cache=options.cache,
     )
 
 

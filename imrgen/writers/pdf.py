@@ -25,6 +25,7 @@ from weasyprint.formatting_structure import boxes
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
+from ..caches import DEFAULT_CACHE, STYLES, RenderCache
 from ..embedding import ATTACHMENT_NAME, case_to_json
 from ..errors import RenderError
 from ..i18n import translations
@@ -143,9 +144,15 @@ def fetcher(templates: TemplateSet) -> RestrictedFetcher:
     return RestrictedFetcher(allowed_roots(templates))
 
 
-@cache
-def stylesheets(templates: TemplateSet, lang: str) -> tuple[weasyprint.CSS, ...]:
-    """letter.css and print.css parsed once, plus the footer's words in the letter's language."""
+def stylesheets(
+    templates: TemplateSet, lang: str, cache: RenderCache = DEFAULT_CACHE
+) -> tuple[weasyprint.CSS, ...]:
+    """letter.css and print.css parsed once (kept in `cache`), plus the footer's words in the
+    letter's language."""
+    return cache.get(STYLES, (templates, lang), lambda: _parse_stylesheets(templates, lang))
+
+
+def _parse_stylesheets(templates: TemplateSet, lang: str) -> tuple[weasyprint.CSS, ...]:
     base_url = templates.styles.resolve().as_uri() + "/"
     texts = templates.stylesheets(STYLESHEETS)
     texts.append(_footer_css(lang))
@@ -445,7 +452,7 @@ class PdfWriter:
                     url_fetcher=fetcher(options.templates),
                 ).render(
                     font_config=font_config(),
-                    stylesheets=list(stylesheets(options.templates, options.lang)),
+                    stylesheets=list(stylesheets(options.templates, options.lang, options.cache)),
                     pdf_variant=variant,
                     pdf_tags=True,
                 )
