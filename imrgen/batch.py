@@ -6,6 +6,7 @@ redoes only what changed or is missing."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import gc
 import glob
 import hashlib
@@ -16,7 +17,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -37,10 +38,20 @@ from .readers import parse, readers
 from .writers import RenderOptions, check_formats, get_writer
 
 MANIFEST_NAME = ".imrgen-manifest.jsonl"
+# What the output folder answers when it cannot take more: full, over quota, read-only, no
+# longer writable. The batch stops at the first of these instead of failing every input alike.
+FOLDER_FAULTS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG}
+)
 LOCK_NAME = ".imrgen-batch.lock"
 
 Status = Literal["ok", "skipped", "error"]
 Progress = Callable[["InputResult", int, int], None]
+
+
+class BatchStopped(ImrgenError):
+    """The output folder cannot take more (full, read-only): the batch stops, keeping what it
+    recorded, and a later run finishes the rest."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,7 @@ class InputResult:
     error: str | None = None
     detail: str | None = None  # a traceback, for a failure that is a bug rather than bad input
     seconds: float = 0.0
+    fault: bool = False  # the output folder cannot be written (full, read-only): the batch stops
 
 
 @dataclass
@@ -400,13 +412,24 @@ def run_job(job: Job) -> InputResult:
         if job.source not in message:
             message = f"{job.source}: {message}"
         return _failed_job(job, message, sha, started)
-    except Exception as exc:  # a bug, not bad input: keep the traceback in the manifest
+    except Exception as exc:
+        if isinstance(exc, OSError) and exc.errno in FOLDER_FAULTS:
+            # The disk is full or the folder read-only: write_atomic left nothing half-written,
+            # and every later input would fail alike.
+            message = f"{job.source}: cannot write to {job.out_dir} ({exc.strerror})"
+            return _failed_job(job, message, sha, started, fault=True)
+        # a bug, not bad input: keep the traceback in the manifest
         message = f"{job.source}: internal error ({type(exc).__name__}: {exc})"
         return _failed_job(job, message, sha, started, detail=traceback.format_exc())
 
 
 def _failed_job(
-    job: Job, message: str, sha: str | None, started: float, detail: str | None = None
+    job: Job,
+    message: str,
+    sha: str | None,
+    started: float,
+    detail: str | None = None,
+    fault: bool = False,
 ) -> InputResult:
     return InputResult(
         source=job.source,
@@ -416,6 +439,7 @@ def _failed_job(
         error=message,
         detail=detail,
         seconds=time.perf_counter() - started,
+        fault=fault,
     )
 
 
@@ -444,7 +468,12 @@ class Manifest:
                         broken = True
         if broken or lines != len(self.records):
             payload = "".join(json.dumps(r, sort_keys=True) + "\n" for r in self.records.values())
-            write_atomic(path, payload.encode("utf-8"))
+            try:
+                write_atomic(path, payload.encode("utf-8"))
+            except OSError as exc:  # the old file stays as it was: still readable next time
+                raise BatchStopped(
+                    f"{path}: cannot rewrite the manifest ({exc.strerror})"
+                ) from None
         self._handle: IO[str] | None = None
 
     def __enter__(self) -> Manifest:
@@ -456,7 +485,10 @@ class Manifest:
 
     def __exit__(self, *exc: object) -> None:
         if self._handle is not None:
-            self._handle.close()
+            # After a failed write (a full disk) closing tries to write the rest again and
+            # fails alike; what was flushed before stays, a cut line is ignored when read.
+            with contextlib.suppress(OSError):
+                self._handle.close()
             self._handle = None
 
     def append(self, result: InputResult, formats: Sequence[str], fingerprint: str) -> None:
@@ -476,9 +508,15 @@ class Manifest:
             record["traceback"] = result.detail
         self.records[result.path] = record
         assert self._handle is not None
-        self._handle.write(json.dumps(record, sort_keys=True) + "\n")
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
+        try:
+            self._handle.write(json.dumps(record, sort_keys=True) + "\n")
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+        except OSError as exc:
+            raise BatchStopped(
+                f"{self.path}: cannot record {result.source} ({exc.strerror}); the batch stopped:"
+                " what was recorded before is kept, run the batch again to finish the rest"
+            ) from None
 
 
 @contextlib.contextmanager
@@ -513,7 +551,7 @@ def _remove_stale_parts(out_dir: Path) -> None:
 
 def _local_results(
     jobs: list[Job], workers: int, formats: Sequence[str], public: bool
-) -> Iterator[InputResult]:
+) -> Generator[InputResult, None, None]:
     if workers <= 1:
         warm(formats, public)
         for job in jobs:
@@ -588,7 +626,7 @@ def _fill(
 
 def _dask_results(
     jobs: list[Job], address: str, formats: Sequence[str], public: bool
-) -> Iterator[InputResult]:
+) -> Generator[InputResult, None, None]:
     try:
         from distributed import Client, as_completed
     except ImportError:
@@ -690,10 +728,23 @@ def iter_results(
             else:
                 results = _local_results(batch, workers, fmts, public)
             claimed: dict[str, str] = {}
-            for result in results:
-                result = _claim(result, claimed, out_abs)
-                manifest.append(result, fmts, fingerprint)
-                yield result
+            try:
+                for result in results:
+                    result = _claim(result, claimed, out_abs)
+                    try:
+                        manifest.append(result, fmts, fingerprint)
+                    except BatchStopped:
+                        if result.fault:
+                            yield result  # why the folder failed, though it went unrecorded
+                        raise
+                    yield result
+                    if result.fault:
+                        raise BatchStopped(
+                            f"{out_abs}: the batch stopped, the folder cannot be written; what"
+                            " was finished is kept: run the batch again to finish the rest"
+                        )
+            finally:
+                results.close()  # start nothing more (the pool cancels what it has queued)
 
 
 def _claim(result: InputResult, claimed: dict[str, str], out_dir: Path) -> InputResult:

@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -22,6 +23,7 @@ from conftest import CASES, CORPUS, SEEDS, need_shared
 import imrgen
 from imrgen.batch import (
     MANIFEST_NAME,
+    BatchStopped,
     _locked,
     expand_inputs,
     iter_results,
@@ -564,3 +566,135 @@ def test_a_crashed_worker_is_charged_only_to_its_own_input(
     for source in sources:
         assert records[str((folder / source.name).resolve())]["status"] == "ok"
         assert (out / f"{source.stem}.txt").read_bytes() == imrgen.render(load_case(source), "txt")
+
+
+FAULT_FORMATS = ["txt", "md", "html"]  # quick ones: the faults are the point here
+
+
+def _fault_inputs(tmp_path: Path, count: int = 8) -> tuple[Path, dict[str, bytes]]:
+    """A folder of case files, and what each output of theirs must hold, by output name."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    right: dict[str, bytes] = {}
+    for n in range(count):
+        source = CASES / "full" / f"full-{n:02}.yaml"
+        (folder / source.name).write_bytes(source.read_bytes())
+        for fmt in FAULT_FORMATS:
+            right[f"{source.stem}.{fmt}"] = imrgen.render(load_case(source), fmt)
+    return folder, right
+
+
+def _consistent(out: Path, right: dict[str, bytes]) -> dict[str, dict[str, object]]:
+    """Every manifest line whole but perhaps the last, every recorded output on disk as
+    recorded, and every finished file complete whether or not the manifest heard of it."""
+    lines = (out / MANIFEST_NAME).read_bytes().split(b"\n")
+    for line in lines[:-2]:
+        json.loads(line)
+    records = manifest_tolerant(out)
+    for record in records.values():
+        for entry in record["outputs"].values():  # type: ignore[attr-defined]
+            assert sha(out / entry["path"]) == entry["sha256"]
+    for output in visible(out):
+        assert output.read_bytes() == right[output.name], output
+    return records
+
+
+def manifest_tolerant(out: Path) -> dict[str, dict[str, object]]:
+    """The manifest as a resuming run reads it: a line cut short by the fault is left out."""
+    records: dict[str, dict[str, object]] = {}
+    for line in (out / MANIFEST_NAME).read_bytes().splitlines():
+        with contextlib.suppress(ValueError):
+            record = json.loads(line)
+            records[record["input"]] = record
+    return records
+
+
+@pytest.mark.parametrize(
+    ("kind", "spare", "reason"),
+    [
+        ("enospc", "", "No space left on device"),
+        ("enospc", MANIFEST_NAME, "No space left on device"),  # a line fits, a letter does not
+        ("readonly", "", "Read-only file system"),
+    ],
+    ids=["disk-full", "disk-full-but-a-line-fits", "read-only"],
+)
+def test_a_full_or_read_only_folder_stops_the_batch_and_a_later_run_finishes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, spare: str, reason: str
+) -> None:
+    import batch_faults
+
+    folder, right = _fault_inputs(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    # halfway: two inputs done, the third has one of its three files when the folder fails
+    fault = batch_faults.Fault(str(out.resolve()), kind, after=7, spare=spare)
+    for name, replacement in batch_faults.patches(fault).items():
+        monkeypatch.setattr(os, name, replacement)
+    seen: list[imrgen.batch.InputResult] = []
+    with pytest.raises(BatchStopped) as stopped:
+        for result in iter_results([folder], FAULT_FORMATS, out, jobs=1):
+            seen.append(result)
+    monkeypatch.undo()
+
+    third = folder / "full-02.yaml"
+    assert [(r.status, r.fault, r.error) for r in seen] == [
+        ("ok", False, None),
+        ("ok", False, None),
+        ("error", True, f"{third}: cannot write to {out.resolve()} ({reason})"),
+    ]
+    message = str(stopped.value)
+    if spare:
+        assert message.startswith(f"{out.resolve()}: the batch stopped, the folder cannot be")
+    else:
+        assert message.startswith(
+            f"{out.resolve() / MANIFEST_NAME}: cannot record {third} ({reason})"
+        )
+    assert "run the batch again to finish the rest" in message
+    records = _consistent(out, right)
+    done = {k for k, r in records.items() if r["status"] == "ok"}
+    assert done == {str((folder / f"full-0{n}.yaml").resolve()) for n in (0, 1)}
+    parts = list(out.rglob(".*.part"))
+    assert parts == [] if kind == "enospc" else len(parts) <= 1  # read-only: cannot clean up
+
+    summary = run([folder], FAULT_FORMATS, out, jobs=1)
+    assert (summary.done, summary.skipped, summary.failed) == (6, 2, 0)
+    assert not list(out.rglob(".*.part"))
+    assert len(visible(out)) == len(right)
+    assert {r["status"] for r in _consistent(out, right).values()} == {"ok", "skipped"}
+
+
+def test_the_command_on_a_disk_that_fills_up(tmp_path: Path) -> None:
+    """The same through `imrgen batch` with two worker processes: one line per failure, no
+    traceback, a non-zero exit; run again, it finishes."""
+    import batch_faults
+
+    folder, right = _fault_inputs(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    fault = batch_faults.Fault(str(out.resolve()), "enospc", after=7)
+    env = {
+        **os.environ,
+        **fault.to_env(),
+        **batch_faults.sitecustomize(tmp_path / "site", Path(__file__).parent),
+    }
+    command = [*IMRGEN, "batch", str(folder), "-f", ",".join(FAULT_FORMATS), "-o", str(out)]
+    full = subprocess.run([*command, "-j", "2"], capture_output=True, text=True, env=env)
+    assert full.returncode == 2, full.stderr
+    assert "Traceback" not in full.stderr
+    # which fails first, a worker's letter or the manifest's line, is up to the timing
+    assert re.search(
+        rf"(cannot write to {re.escape(str(out.resolve()))}|cannot record .*)"
+        r" \(No space left on device\)",
+        full.stderr,
+    ), full.stderr
+    assert "run the batch again to finish the rest" in full.stderr
+    lines = full.stderr.splitlines()
+    assert all(line.startswith("error: ") for line in lines), lines
+    records = _consistent(out, right)
+    assert not list(out.rglob(".*.part"))
+
+    again = subprocess.run([*command, "-j", "2", "-q"], capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert len(visible(out)) == len(right)
+    after = _consistent(out, right)
+    assert all(after[k]["status"] == "skipped" for k, r in records.items() if r["status"] == "ok")
