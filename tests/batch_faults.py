@@ -93,7 +93,7 @@ def patches(fault: Fault) -> dict[str, Callable[..., Any]]:
         def fdopen(fd: int, *args: Any, **kwargs: Any) -> Any:
             handle = real["fdopen"](fd, *args, **kwargs)
             if fault.inside(fd) and _fd_path(fd).endswith(".part"):
-                return _SlowFile(handle, fault.delay)
+                return _SlowFile(handle, fault)
             return handle
 
         return {"fdopen": fdopen}
@@ -108,17 +108,20 @@ def patches(fault: Fault) -> dict[str, Callable[..., Any]]:
 
 
 class _SlowFile:
-    """A file that writes half, flushes it to the folder, waits, then writes the rest."""
+    """A file that writes half, flushes it to the folder, waits, then writes the rest (once
+    the fault has started)."""
 
-    def __init__(self, handle: Any, delay: float) -> None:
+    def __init__(self, handle: Any, fault: Fault) -> None:
         self._handle = handle
-        self._delay = delay
+        self._fault = fault
 
     def write(self, data: bytes) -> int:
+        if not self._fault.active():
+            return int(self._handle.write(data))
         half = len(data) // 2
         self._handle.write(data[:half])
         self._handle.flush()
-        time.sleep(self._delay)
+        time.sleep(self._fault.delay)
         return half + int(self._handle.write(data[half:]))
 
     def __getattr__(self, name: str) -> Any:

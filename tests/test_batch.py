@@ -22,6 +22,7 @@ from conftest import CASES, CORPUS, SEEDS, need_shared
 
 import imrgen
 from imrgen.batch import (
+    LOCK_NAME,
     MANIFEST_NAME,
     BatchStopped,
     _locked,
@@ -292,25 +293,44 @@ def test_public_without_a_redaction_module_is_a_clear_error(
 
 
 def test_kill_9_then_run_again_finishes_the_rest(tmp_path: Path) -> None:
+    """kill -9 lands while a worker is in the middle of writing a file (writes are slowed to make
+    sure of it): what is visible is complete, the half-written temporary file is hidden, and the
+    next run removes it and finishes the rest."""
+    import batch_faults
+
     folder = tmp_path / "in"
     folder.mkdir()
     sources = [CASES / "full" / f"full-{n:02}.yaml" for n in range(10)]
-    for copy in range(15):
+    for copy in range(4):
         for source in sources:
             (folder / f"{source.stem}-{copy:03}.yaml").write_bytes(source.read_bytes())
-    total = len(sources) * 15
+    total = len(sources) * 4
     out = tmp_path / "out"
+    out.mkdir()
+    # From the tenth input on, every write stops halfway for a while: the kill finds one there.
+    slow = batch_faults.Fault(str(out.resolve()), "slow", after=10 * len(FORMATS), delay=0.5)
+    env = {
+        **os.environ,
+        **slow.to_env(),
+        **batch_faults.sitecustomize(tmp_path / "site", Path(__file__).parent),
+    }
     process = subprocess.Popen(
         [*IMRGEN, "batch", str(folder), "-f", ",".join(FORMATS), "-o", str(out), "-j", "2", "-q"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,
+        env=env,
     )
+
+    def half_written() -> list[Path]:
+        return [p for p in out.rglob(".*.part") if p.stat().st_size > 0]
+
     try:
         deadline = time.monotonic() + 120
         manifest_file = out / MANIFEST_NAME
         while time.monotonic() < deadline and process.poll() is None:
-            if manifest_file.exists() and manifest_file.read_bytes().count(b"\n") >= 10:
+            lines = manifest_file.read_bytes().count(b"\n") if manifest_file.exists() else 0
+            if lines >= 10 and half_written():
                 break
             time.sleep(0.005)
         assert process.poll() is None, "the batch ended before it could be killed"
@@ -331,11 +351,18 @@ def test_kill_9_then_run_again_finishes_the_rest(tmp_path: Path) -> None:
     killed = manifest(out)
     finished = {k for k, r in killed.items() if r["status"] == "ok"}
     assert 10 <= len(finished) < total
-    assert not any(p.suffix == ".part" for p in visible(out))
+    # The kill came in the middle of a write: its temporary file holds the first half of a
+    # letter, under a hidden name, and no visible file is incomplete.
+    parts = half_written()
+    assert parts, "no write was cut short: the kill did not land in the middle of one"
+    for part in parts:
+        target = part.parent / part.name[1:].rsplit(".", 2)[0]
+        assert 0 < len(part.read_bytes()) < len(right(target))
+        assert right(target).startswith(part.read_bytes())
     for output in visible(out):  # complete, whether or not the manifest heard of it
         assert output.read_bytes() == right(output), output
     for record in killed.values():
-        for entry in record["outputs"].values():  # type: ignore[union-attr]
+        for entry in record["outputs"].values():  # type: ignore[attr-defined]
             assert sha(out / entry["path"]) == entry["sha256"]
     before = mtimes(out)
 
@@ -344,10 +371,11 @@ def test_kill_9_then_run_again_finishes_the_rest(tmp_path: Path) -> None:
     assert {r.path for r in results if r.status == "skipped"} == finished
     assert all(r.status == "ok" for r in results if r.path not in finished)
     assert len(visible(out)) == total * len(FORMATS)
-    assert not list(out.rglob("*.part"))
+    leftovers = [p.name for p in out.rglob("*") if p.is_file() and p.name != MANIFEST_NAME]
+    assert [n for n in leftovers if n.startswith(".")] == [LOCK_NAME]  # no .part
     after = mtimes(out)
     for path in finished:
-        for entry in killed[path]["outputs"].values():  # type: ignore[union-attr]
+        for entry in killed[path]["outputs"].values():  # type: ignore[attr-defined]
             assert after[out / entry["path"]] == before[out / entry["path"]]
     for output in visible(out):
         assert output.read_bytes() == right(output), output
