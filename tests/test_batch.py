@@ -440,7 +440,7 @@ def dask_cluster(tmp_path: Path) -> Iterator[str]:
 def test_batch_on_a_dask_cluster(dask_cluster: str, inputs: Path, tmp_path: Path) -> None:
     from distributed import Client
 
-    with Client(dask_cluster, timeout="30s") as client:
+    with Client(dask_cluster, timeout="30s") as client:  # type: ignore[no-untyped-call]
         client.wait_for_workers(2, timeout=60)
         assert len(client.scheduler_info()["workers"]) == 2
 

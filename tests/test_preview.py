@@ -514,7 +514,7 @@ def test_only_requests_for_this_address_and_port_are_answered(running: Running) 
         status, body = _get_as(running.url, host)
         assert status == 200 and b"Edition 2015" in body, host
     assert _get_as(running.url, f"localhost:{port}", "/html?l=another")[0] == 200
-    for host in (
+    refused: tuple[str | None, ...] = (
         f"evil.example:{port}",
         "evil.example",
         f"127.0.0.1:{port + 1}",
@@ -522,7 +522,8 @@ def test_only_requests_for_this_address_and_port_are_answered(running: Running) 
         f"127.0.0.1.evil.example:{port}",
         "",
         None,
-    ):
+    )
+    for host in refused:
         for path in ("/", "/html?l=another", "/state?l=another", "/page?l=another&n=1", "/events"):
             status, body = _get_as(running.url, host, path)
             assert status == 421, (host, path)
