@@ -523,10 +523,10 @@ def test_only_requests_for_this_address_and_port_are_answered(running: Running) 
         "",
         None,
     )
-    for host in refused:
+    for refused_host in refused:
         for path in ("/", "/html?l=another", "/state?l=another", "/page?l=another&n=1", "/events"):
-            status, body = _get_as(running.url, host, path)
-            assert status == 421, (host, path)
+            status, body = _get_as(running.url, refused_host, path)
+            assert status == 421, (refused_host, path)
             assert b"another" not in body and b"Edition" not in body
 
 
