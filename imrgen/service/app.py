@@ -295,7 +295,8 @@ def create_app(config: ServiceConfig) -> FastAPI:
             response = await call_next(request)
         seconds = time.perf_counter() - started
         # The output format (render, public), else the body's (validate, parse): job_for notes it.
-        fmt = metrics.format_label(getattr(request.state, "format", None))
+        noted = getattr(request.state, "format", None)
+        fmt = metrics.format_label(noted or request.query_params.get("format"))
         response.headers["X-Request-ID"] = request_id
         metrics.observe(endpoint, fmt, response.status_code, seconds)
         # Never the body, the query's free text or an error's wording: they may quote a case.
