@@ -129,12 +129,25 @@ class RedactionPolicy(BaseModel):
             known = ", ".join(
                 sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
             )
-            raise PolicyError(f"unknown policy '{name}'; shipped: {known}")
+            raise PolicyError(
+                f"unknown policy '{name}'; shipped: {known} (or the path of a YAML file)"
+            )
         return cls.from_text(entry.read_text(encoding="utf-8"), f"imrgen/policies/{name}.yaml")
 
 
 def default_policy() -> RedactionPolicy:
     return RedactionPolicy.named("default")
+
+
+def load_policy(value: str | Path | None) -> RedactionPolicy:
+    """The --policy option: a policy shipped with imrgen by name ("marker-only"), or the path
+    of the user's own YAML file; none means the default."""
+    if value is None or value == "":
+        return default_policy()
+    text = str(value)
+    if isinstance(value, Path) or re.search(r"[/\\]|\.ya?ml$", text):
+        return RedactionPolicy.from_yaml(text)
+    return RedactionPolicy.named(text)
 
 
 # -- the parties and their names ------------------------------------------------------------
