@@ -13,6 +13,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +24,13 @@ from .redaction import (
     SSN,
     Known,
     date_forms,
+    initials_of,
     known_identifiers,
     name_words,
     parties_of,
     phone_digits,
     searchable_tokens,
+    split_person,
 )
 
 
@@ -66,6 +69,9 @@ class Probe:
 
     known: Known
     pattern: re.Pattern[str] | None = None  # on the normalized text
+    # a name word that is also found where the case's structure prints it (a guideline's
+    # "Hand Complaints", the organization's "Federal Services") is searched outside it
+    word: bool = False
     squeezed: str | None = None  # on the text reduced to lower-case letters and digits
     digits: str | None = None  # on runs of digits and phone separators
 
@@ -92,7 +98,9 @@ def probes(case: Case) -> list[Probe]:
             party = parties.get(known.field)
             tokens = searchable_tokens(party) if party else name_words(known.value)
             for token in tokens:
-                found.append(Probe(known, pattern=_word_pattern(token)))
+                found.append(Probe(known, pattern=_word_pattern(token), word=True))
+            if party and party.person:
+                found.extend(_initial_probes(known, party.name))
             squeezed = _squeeze(known.value)
             if len(name_words(known.value)) >= 2 and len(squeezed) >= 6:
                 found.append(Probe(known, squeezed=squeezed))
@@ -104,14 +112,12 @@ def probes(case: Case) -> list[Probe]:
             found.append(Probe(known, digits=re.sub(r"\D", "", known.value)))
         elif known.kind == "date-of-birth":
             try:
-                from datetime import date
-
                 value = date.fromisoformat(known.value)
             except ValueError:
                 found.append(Probe(known, squeezed=_squeeze(known.value)))
             else:
-                for form in date_forms(value):
-                    found.append(Probe(known, squeezed=_squeeze(form)))
+                for form in _birth_date_forms(value):
+                    found.append(Probe(known, squeezed=form))
         elif known.kind == "address":
             lines = [known.value]
             first = known.value.split(",")[0]
@@ -125,6 +131,71 @@ def probes(case: Case) -> list[Probe]:
             if len(squeezed) >= 5:
                 found.append(Probe(known, squeezed=squeezed))
     return found
+
+
+def _initial_probes(known: Known, name: str) -> list[Probe]:
+    """A person's initials where they can only be the person: dotted together ("J.R."), or a
+    first initial set off by commas where a surname stood ("the injured worker, J., ...")."""
+    person = split_person(name)
+    letters = initials_of(person)
+    if not letters or not person.first:
+        return []
+    dotted = r"\s?".join(f"{re.escape(c)}\\." for c in letters)
+    first = re.escape(person.first[0].upper())
+    pattern = rf"(?<![A-Za-z.]){dotted}|(?<=,)\s?{first}\.(?=\s?[,;:)]|$)"
+    return [Probe(known, pattern=re.compile(pattern))]
+
+
+_MONTH_NAMES = [
+    ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
+    ("may", "may"), ("june", "jun"), ("july", "jul"), ("august", "aug"),
+    ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"), ("december", "dec"),
+]  # fmt: skip
+
+
+def _birth_date_forms(value: date) -> set[str]:
+    """A date of birth squeezed (letters and digits only) in every way a letter writes it:
+    numbers month first with or without zeros and with two or four digits of year, ISO, and
+    the month by name, abbreviated, before or after the day, the day with or without "th"."""
+    m, d, y = value.month, value.day, value.year
+    suffix = "th" if 10 <= d % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(d % 10, "th")
+    forms = {_squeeze(f) for f in date_forms(value)}
+    for month in (str(m), f"{m:02d}"):
+        for day in (str(d), f"{d:02d}"):
+            for year in (str(y), f"{y % 100:02d}"):
+                forms.add(f"{month}{day}{year}")
+    forms.add(f"{y}{m:02d}{d:02d}")
+    for name in _MONTH_NAMES[m - 1]:
+        for day in (str(d), f"{d}{suffix}"):
+            forms.update({f"{name}{day}{y}", f"{day}{name}{y}", f"{day}of{name}{y}"})
+    return forms
+
+
+# Labelled dates of birth, read for themselves whatever the case says (a date of birth that no
+# party field names is still one): "DOB 2/19/1973", "date of birth: February 19th, 1973".
+_BIRTH_LABEL = re.compile(
+    r"(?i)\b(?:DOB|D\.O\.B\.?|date\s+of\s+birth|birth\s*date|born(?:\s+on)?)\s*(?:is\s+|of\s+)?"
+    r"[:#]?\s*(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{1,2}-\d{1,2}"
+    r"|[A-Z][a-z]{2,8}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}"
+    r"|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?[A-Z][a-z]{2,8}\.?,?\s+\d{4})"
+)
+
+
+def structure_phrases(case: Case) -> list[str]:
+    """What the case's structure prints as the guidelines and the form write it: the
+    organization and the MTUS citations. A name word of a party found only inside one of them
+    ("Hand" in "Forearm, Wrist, and Hand Complaints") is that phrase, not the person; a phrase
+    that carries a title ("Dr.") or any other sign of a person is not set aside."""
+    found = {case.organization.name, case.organization.short_name}
+    for item in case.items:
+        for basis in (item.claims_administrator_basis, item.reviewer_basis):
+            for citation in basis.mtus:
+                found.add(citation.part)
+                found.update(citation.sections)
+    person = re.compile(r"(?i)\b(?:dr|mr|mrs|ms|doctor|m\.d|d\.o)\b|['’]s\b")
+    return sorted(
+        (normalize(p) for p in found if p and not person.search(p)), key=len, reverse=True
+    )
 
 
 # -- what a file carries --------------------------------------------------------------------
@@ -380,6 +451,7 @@ def find_leaks(data: bytes, filename: str, source_case: Case) -> list[Leak]:
     """Every identifier of source_case that the file carries anywhere, one finding per place
     and identifier."""
     wanted = probes(source_case)
+    phrases = structure_phrases(source_case)
     leaks: dict[tuple[str, str, str], Leak] = {}
     for where, raw in views(data, filename):
         if where.startswith("unreadable") or where.endswith("(unreadable)"):
@@ -399,6 +471,8 @@ def find_leaks(data: bytes, filename: str, source_case: Case) -> list[Leak]:
         joined = re.sub(r"(?<=[A-Za-z])[-‐] (?=[a-z])", "", text)
         if joined != text:
             variants.append(joined)
+        # name words are searched where the structure's phrases are blanked out
+        outside = [_blank(v, phrases) for v in variants]
         squeezed = _squeeze(text)
         digit_runs = [re.sub(r"\D", "", run) for run in _DIGIT_RUN.findall(text)]
         numbers_readable = _numbers_readable(where)
@@ -406,7 +480,10 @@ def find_leaks(data: bytes, filename: str, source_case: Case) -> list[Leak]:
             key = (place, probe.known.field, probe.known.value.lower())
             if key in leaks or (not numbers_readable and _numeric(probe)):
                 continue
-            if any(_search(v, probe, squeezed, digit_runs) for v in variants):
+            if any(
+                _search(v, probe, squeezed, digit_runs)
+                for v in (outside if probe.word else variants)
+            ):
                 leaks[key] = Leak(
                     filename, place, probe.known.kind, probe.known.field, mask(probe.known.value)
                 )
@@ -416,13 +493,21 @@ def find_leaks(data: bytes, filename: str, source_case: Case) -> list[Leak]:
             where.startswith(("page ", "document info", "text"))
             or where.endswith(("(markup removed)", "(JSON strings)"))
         ):
-            for pattern, kind in ((SSN, "ssn"), (EMAIL, "email")):
+            found = ((SSN, "ssn"), (EMAIL, "email"), (_BIRTH_LABEL, "date-of-birth"))
+            for pattern, kind in found:
                 for match in pattern.finditer(text):
                     key = (place, kind, match.group(0).lower())
                     leaks.setdefault(
                         key, Leak(filename, place, kind, "pattern", mask(match.group(0)))
                     )
     return sorted(leaks.values(), key=lambda leak: (leak.where, leak.kind, leak.field))
+
+
+def _blank(text: str, phrases: list[str]) -> str:
+    for phrase in phrases:
+        if phrase in text:
+            text = re.sub(rf"(?<!\w){re.escape(phrase)}(?!\w)", " \u2063 ", text)
+    return text
 
 
 def check_file(path: str | Path, source_case: Case) -> list[Leak]:

@@ -129,12 +129,25 @@ class RedactionPolicy(BaseModel):
             known = ", ".join(
                 sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
             )
-            raise PolicyError(f"unknown policy '{name}'; shipped: {known}")
+            raise PolicyError(
+                f"unknown policy '{name}'; shipped: {known} (or the path of a YAML file)"
+            )
         return cls.from_text(entry.read_text(encoding="utf-8"), f"imrgen/policies/{name}.yaml")
 
 
 def default_policy() -> RedactionPolicy:
     return RedactionPolicy.named("default")
+
+
+def load_policy(value: str | Path | None) -> RedactionPolicy:
+    """The --policy option: a policy shipped with imrgen by name ("marker-only"), or the path
+    of the user's own YAML file; none means the default."""
+    if value is None or value == "":
+        return default_policy()
+    text = str(value)
+    if isinstance(value, Path) or re.search(r"[/\\]|\.ya?ml$", text):
+        return RedactionPolicy.from_yaml(text)
+    return RedactionPolicy.named(text)
 
 
 # -- the parties and their names ------------------------------------------------------------
@@ -146,6 +159,8 @@ CREDENTIAL_WORDS = {
     "md", "do", "dc", "phd", "pa", "pa-c", "np", "rn", "dpm", "dds", "od", "psyd", "lac",
     "esq", "jr", "sr", "ii", "iii", "iv", "facs", "faaos", "mph", "msn", "fnp",
 }  # fmt: skip
+# Credentials written as dotted capitals, which initials of a person must not be taken for.
+DOTTED_CREDENTIALS = {"md", "do", "dc", "pa", "np", "rn", "od", "dds", "dpm", "mph", "phd", "psyd"}
 PARTICLES = {"de", "del", "della", "la", "le", "van", "von", "der", "den", "da", "di", "du", "st"}
 # Words that name organizations but say nothing about which one; never searched alone.
 ORG_WORDS = {
@@ -320,13 +335,39 @@ def person_pattern(name: str) -> str | None:
     middles = f"(?:(?:{middle_any}){GAP})*" if person.middles else ""
     letters = "".join(sorted({w[0].upper() for w in (person.first, *person.middles)}))
     initials = f"(?:(?-i:[{re.escape(letters)}])\\.?\\s*){{1,3}}"
+    # an initial standing with the surname is part of the name: "Ricketts, J.", "Ricketts, J"
+    one_initial = f"(?-i:[{re.escape(letters)}])(?:\\.|(?!\\w))"
+    trailing = f"{one_initial}(?:\\s?{one_initial}){{0,2}}"
     forms = [
         f"{first}{GAP}{middles}{surname}",
         f"{initials}(?<=[\\s.]){surname}",
-        f"{surname},{GAP}{first}" + (f"(?:{GAP}(?:{middle_any})(?!\\w))*" if middle_any else ""),
+        f"{surname},{GAP}{first}"
+        + (f"(?:{GAP}(?:{middle_any})(?!\\w))*" if middle_any else "(?:\\s(?-i:[A-Z])\\.(?!\\w))?"),
+        f"{surname},{GAP}{trailing}",
     ]
+    dotted = _dotted_initials(person)
+    if dotted:
+        forms.append(dotted)
     body = "|".join(f"(?:{f})" for f in forms)
     return f"(?:{TITLE})?(?:{body}){CREDENTIALS}"
+
+
+def initials_of(person: PersonName) -> str:
+    """The capitals of a person's name ("JMR" for Jordan M. Ricketts), or "" where they are a
+    credential ("M.D.", "D.O.") and so say nothing about the person."""
+    words = [w for w in (person.first, *person.middles) if w]
+    if not words or not person.surname:
+        return ""
+    letters = "".join(w[0].upper() for w in words) + person.surname[-1][0].upper()
+    return "" if letters.lower() in DOTTED_CREDENTIALS else letters
+
+
+def _dotted_initials(person: PersonName) -> str | None:
+    """A person written as initials with full stops: "J.R.", "J. M. R." (case as written)."""
+    letters = initials_of(person)
+    if not letters:
+        return None
+    return "(?-i:" + r"\s?".join(f"{re.escape(c)}\\." for c in letters) + ")"
 
 
 def _capital(word: str) -> str:
@@ -371,7 +412,7 @@ CLAIM_LIKE = re.compile(
     r"(?<![\w/.-])(?=(?:[A-Z-]*\d){7})[A-Z]{0,5}-?\d[A-Z0-9]*(?:-[A-Z0-9]+)*(?![\w/.-])"
 )
 STREET_SUFFIX = (
-    r"(?:Street|St|Avenue|Ave|Boulevard|Blvd|Road|Rd|Drive|Dr|Lane|Ln|Way|Court|Ct|Place|Pl"
+    r"(?:Street|Avenue|Ave|Boulevard|Blvd|Road|Rd|Drive|Lane|Ln|Way|Court|Ct|Place|Pl"
     r"|Parkway|Pkwy|Circle|Cir|Highway|Hwy|Terrace|Ter|Square|Sq|Trail|Trl|Plaza|Alley|Loop"
     r"|Row|Path|Pike|Expressway|Freeway)"
 )
@@ -379,18 +420,59 @@ UNIT = r"(?:,?\s*(?:Suite|Ste\.?|Apt\.?|Apartment|Unit|Building|Bldg\.?|Floor|Fl
 CITY_STATE_ZIP = (
     r"[A-Z][a-z]+(?:\s[A-Z][a-z]+){0,2},?\s+(?:CA|Calif\.?|California)\s+9\d{4}(?:-\d{4})?"
 )
+# "Dr" and "St" are street suffixes and also titles ("12 Sessions Per Dr. Jones", "St. Mary's"):
+# a suffix only where no capitalized word follows, unless that word starts a unit or a city.
+TITLE_OR_SUFFIX = (
+    r"(?:Dr|St)\b(?!\.?\s+(?!(?:Suite|Ste|Apt|Apartment|Unit|Building|Bldg|Floor|Fl)\b"
+    rf"|{CITY_STATE_ZIP})[A-Z])\.?"
+)
 ADDRESS = re.compile(
     rf"(?<![\w/.-])\d{{1,6}}[A-Z]?\s+(?:[NSEW]\.?\s+)?(?:(?:[A-Z][A-Za-z'\-]*|\d+(?:st|nd|rd|th))\.?\s+){{1,4}}"
-    rf"{STREET_SUFFIX}\b\.?{UNIT}?(?:,?\s+{CITY_STATE_ZIP})?"
+    rf"(?:{STREET_SUFFIX}\b\.?|{TITLE_OR_SUFFIX}){UNIT}?(?:,?\s+{CITY_STATE_ZIP})?"
     rf"|\b(?:P\.?\s*O\.?\s*Box|Post\s+Office\s+Box)\s+\d+(?:,?\s+{CITY_STATE_ZIP})?"
     rf"|\b{CITY_STATE_ZIP}\b"
 )
+MONTHS = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
+    "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
+}  # fmt: skip
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+)
+_ORDINAL = r"(?:st|nd|rd|th)?"
+# A date as letters write one, labelled or not: 2/19/1973, 02-19-73, 1973-02-19, February 19,
+# 1973, Feb. 19th 1973, 19 Feb 1973, the 19th of February, 1973.
+DATE_TEXT = (
+    r"(?i:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})(?![\d/-])|\d{4}-\d{1,2}-\d{1,2}(?!\d)"
+    rf"|{_MONTH}\.?\s+\d{{1,2}}{_ORDINAL},?\s+\d{{4}}"
+    rf"|(?:the\s+)?\d{{1,2}}{_ORDINAL}\s+(?:of\s+)?{_MONTH}\.?,?\s+\d{{4}})"
+)
+DATES = re.compile(rf"(?<![\w/.-]){DATE_TEXT}(?!\w)")
 DOB_LABEL = re.compile(
     r"(?i:\b(?:DOB|D\.O\.B\.|date\s+of\s+birth|birth\s*date|born(?:\s+on)?)\s*(?:is\s+|of\s+)?[:#]?\s*)"
-    r"(?P<dobvalue>\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{2}-\d{2}"
-    r"|(?i:[A-Z][a-z]{2,8}\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}\s+[A-Z][a-z]{2,8}\.?\s+\d{4}))"
+    rf"(?P<dobvalue>{DATE_TEXT})"
 )
+
+
 _DATE = re.compile(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}$|^\d{4}-\d{2}-\d{2}$")
+
+
+def names_date(text: str, value: date) -> bool:
+    """Whether a DATE_TEXT match names this date (numbers month first, as US letters write
+    them; a two-digit year stands for any century)."""
+    numbers = [int(n) for n in re.findall(r"\d+", text)]
+    words = re.sub(r"(?i)\b(?:the|of)\b|(?<=\d)(?:st|nd|rd|th)", "", text)
+    month_word = re.search(r"[A-Za-z]{3,}", words)
+    if month_word:
+        month = MONTHS.get(month_word.group(0)[:3].lower())
+        day, year = numbers[0], numbers[-1]
+    elif re.match(r"\d{4}-", text.strip()):
+        year, month, day = numbers
+    else:
+        month, day, year = numbers
+    century = 100 if year < 100 else 10_000
+    return (month, day, year % century) == (value.month, value.day, value.year % century)
 
 
 def date_forms(value: date) -> list[str]:
@@ -525,15 +607,33 @@ def _claim_like(value: str) -> bool:
     )
 
 
+# The free text of a case: what a writer of the letter typed. Everything else (the header, the
+# organization, the reviewer's qualifications, guideline citations, the fixed wording a template
+# puts around a request) is structure, printed as the guidelines and the form write it, and is
+# never rewritten: an injured worker named Hand must not turn "Forearm, Wrist, and Hand
+# Complaints" into something the guidelines never said.
+FREE_TEXT = re.compile(
+    r"summary\[\d+\]"
+    r"|items\[\d+\]\.(?:request|rationale\[\d+\]|modification\.(?:original_request|authorized)"
+    r"|(?:claims_administrator|reviewer)_basis\.text)"
+)
+
+
+def is_free_text(path: str) -> bool:
+    """Whether the field at this path is free text (redacted) rather than structure (kept)."""
+    return FREE_TEXT.fullmatch(path) is not None
+
+
 def case_texts(case: Case) -> Iterator[tuple[str, str]]:
-    """Every free text a letter prints, with its field path (the header holds no free text)."""
+    """Every free text a letter prints, with its field path."""
     data = case.model_copy(update={"parties": None, "header": None})
 
     def walk(value: Any, path: str) -> Iterator[tuple[str, str]]:
         if isinstance(value, Enum):
             return
         if isinstance(value, str):
-            yield path, value
+            if is_free_text(path):
+                yield path, value
         elif isinstance(value, BaseModel):
             for name in type(value).model_fields:
                 yield from walk(getattr(value, name), f"{path}.{name}" if path else name)
@@ -584,12 +684,13 @@ class Redactor:
             )
         self._add(CLAIM_LIKE.pattern, self._claim_like(ids.claim_number))
         if p is not None and p.employee is not None and p.employee.date_of_birth is not None:
-            forms = date_forms(p.employee.date_of_birth)
-            self._add(
-                r"(?<![\w/.-])(?:" + "|".join(_loose(f) for f in forms) + r")(?![\w/-])",
-                self._fixed(ids.date_of_birth),
-                re.I,
-            )
+            birth = p.employee.date_of_birth
+            text = self._text_for(ids.date_of_birth)
+
+            def birth_date(m: re.Match[str]) -> str:
+                return text if text is not None and names_date(m.group(0), birth) else m.group(0)
+
+            self._add(DATES.pattern, birth_date)
         self._add_names(parties_of(p))
 
     # each step is a pattern and what a match becomes
@@ -723,22 +824,23 @@ def redact(case: Case, policy: RedactionPolicy | None = None) -> Case:
     policy = policy or default_policy()
     redactor = Redactor(case, policy)
 
-    def walk(value: Any) -> Any:
-        if isinstance(value, Enum):
-            return value
+    def walk(value: Any, path: str) -> Any:
         if isinstance(value, str):
-            return redactor.text(value) or policy.marker
+            return (redactor.text(value) or policy.marker) if is_free_text(path) else value
         if isinstance(value, list):
-            return [walk(v) for v in value]
-        if isinstance(value, BaseModel):
+            return [walk(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        if isinstance(value, BaseModel) and not isinstance(value, Enum):
             return value.model_copy(
-                update={name: walk(getattr(value, name)) for name in type(value).model_fields}
+                update={
+                    name: walk(getattr(value, name), f"{path}.{name}" if path else name)
+                    for name in type(value).model_fields
+                }
             )
         return value
 
     public = case.model_copy(update={"parties": None})
     updates = {
-        name: walk(getattr(public, name))
+        name: walk(getattr(public, name), name)
         for name in type(public).model_fields
         if name not in ("header", "parties", "edition")
     }
