@@ -332,7 +332,10 @@ def test_a_leak_is_a_422_naming_the_finding_never_the_identifier(service: Servic
         answer = client.post("/public?format=txt", content=imrgen.dump_case(case).encode())
     assert answer.status_code == 422, answer.text
     report = answer.json()
-    assert report["error"].startswith(f"not written: {source.header.case_number}.txt carries 1")
+    assert report["error"] == (
+        "request.yaml: public version refused (policy 'state-practice'): 1 identifier(s) of"
+        f" the source in {source.header.case_number}.txt"
+    )
     (finding,) = report["problems"]
     assert finding["kind"] == "name" and finding["field"] == "parties.employee.name"
     assert surname not in answer.text and surname[:2] + "*" not in answer.text

@@ -5,6 +5,7 @@ every failure becomes a Reply with an HTTP status and the CLI's wording."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,8 +16,10 @@ from ..errors import CaseError, ImrgenError, ParseError, Problem, UnknownFormatE
 from ..leaks import Leak, find_leaks
 from ..loading import _read_tree, case_from_data, dump_case
 from ..model import Case, Edition
+from ..public import LeakError as PublicLeakError
+from ..public import public_name, public_version
 from ..readers import parse, readers
-from ..redaction import PolicyError, RedactionPolicy, redact
+from ..redaction import PolicyError, RedactionPolicy
 from ..rules import Finding, check, error_findings, raise_for_errors
 from ..writers import RenderOptions, get_writer, writers
 
@@ -235,29 +238,27 @@ def _render(job: Job) -> Reply:
     return Reply(200, content, writer.media_type, letter_name(case, writer.suffix))
 
 
-def public_letter(
-    source_case: Case, fmt: str, policy: RedactionPolicy, options: RenderOptions
-) -> tuple[bytes, str]:
-    """The public version of a case in one format, as `imrgen public` makes it: redact, render,
-    leak-check the finished bytes; LeakError when the check finds anything."""
-    public = redact(source_case, policy)
-    writer = get_writer(fmt)
-    data = writer.write(public, options)
-    name = letter_name(source_case, writer.suffix)
-    leaks = find_leaks(data, name, source_case)
-    if leaks:
-        raise LeakError(
-            f"not written: {name} carries {len(leaks)} identifier(s) of the source"
-            f" (policy '{policy.name}')",
-            leaks,
-        )
-    return data, name
-
-
 def _public(job: Job) -> Reply:
+    """The library's one public pipeline (imrgen.public), named by the input's digest when the
+    case has no number, as `imrgen public` names it."""
     case = read_input(job)
-    data, name = public_letter(case, job.fmt, RedactionPolicy.named(job.policy), job.options)
-    return Reply(200, data, get_writer(job.fmt).media_type, name)
+    policy = RedactionPolicy.named(job.policy)
+    digest = hashlib.sha256(job.body).hexdigest()
+    try:
+        files = public_version(
+            case, [job.fmt], policy, job.options, name=_source(job), digest=digest
+        )
+    except PublicLeakError as exc:
+        # The library's message lists each finding with its masked hint; a reply carries
+        # only where each one is and its kind.
+        names = ", ".join(sorted({leak.file for leak in exc.leaks}))
+        raise LeakError(
+            f"{exc.source}: public version refused (policy '{policy.name}'):"
+            f" {len(exc.leaks)} identifier(s) of the source in {names}",
+            exc.leaks,
+        ) from None
+    name = public_name(case, job.fmt, digest)
+    return Reply(200, files[job.fmt], get_writer(job.fmt).media_type, name)
 
 
 def _parse(job: Job) -> Reply:
