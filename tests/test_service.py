@@ -255,7 +255,7 @@ def test_render_options_are_the_clis(service: Service) -> None:
         bad_lang = client.post("/render?lang=xx", content=body, headers=YAML)
         bad_letter = client.post("/render?letter=short", content=body, headers=YAML)
         bad_variant = client.post("/render?pdf_variant=pdf/x", content=body, headers=YAML)
-        engine = client.post("/render?format=txt&engine=no-such-engine", content=body, headers=YAML)
+        engine = client.post("/render?format=pdf&engine=no-such-engine", content=body, headers=YAML)
     case = imrgen.load_case(EXAMPLE)
     assert spanish.text == imrgen.render(case, "txt", RenderOptions(lang="es")).decode()
     assert spanish.text != plain

@@ -19,6 +19,8 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+import imrgen.writers as writers_module
+
 from .. import __version__
 from ..errors import ImrgenError
 from ..i18n import check_language, languages
@@ -161,15 +163,21 @@ def render_options(
         values: dict[str, Any] = {
             "letter": _choice("letter", letter, LETTERS),
             "lang": check_language(lang),
-            "pdf_variant": _choice("pdf_variant", pdf_variant, PDF_VARIANTS),
             "embed_data": embed,
         }
+        variant = _choice("pdf_variant", pdf_variant, PDF_VARIANTS)
     except RequestProblem:
         raise
     except ImrgenError as exc:
         raise RequestProblem(400, str(exc)) from None
+    # RenderOptions is growing on other branches (an engine; the PDF's own options): take
+    # each field where this installation has it.
+    names = {f.name for f in dataclasses.fields(RenderOptions)}
+    if "pdf_variant" in names:
+        values["pdf_variant"] = variant
+    else:
+        values["pdf"] = getattr(writers_module, "PdfOptions")(variant=variant)  # noqa: B009
     if engine is not None:
-        names = {f.name for f in dataclasses.fields(RenderOptions)}
         if "engine" in names:
             values["engine"] = engine
         elif engine != "weasyprint":
