@@ -44,7 +44,7 @@ class Load:
     total: int
     deadline: float
     next_index: int = 0
-    results: list[tuple[str, float, int]] = field(default_factory=list)
+    results: list[tuple[str, float, int, float]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def take(self) -> int | None:
@@ -54,9 +54,9 @@ class Load:
             self.next_index += 1
             return self.next_index - 1
 
-    def record(self, kind: str, seconds: float, status: int) -> None:
+    def record(self, kind: str, seconds: float, status: int, work: float) -> None:
         with self.lock:
-            self.results.append((kind, seconds, status))
+            self.results.append((kind, seconds, status, work))
 
 
 def _free_port() -> int:
@@ -98,6 +98,20 @@ def restarts(url: str) -> int:
     return count
 
 
+def _work_seconds(server_timing: str) -> float:
+    """The time the request spent in its worker, from the service's Server-Timing header."""
+    for part in server_timing.split(","):
+        name, _, duration = part.strip().partition(";dur=")
+        if name == "work":
+            return float(duration) / 1000
+    return 0.0
+
+
+def _cuts(times: list[float]) -> list[float]:
+    times = sorted(times)
+    return statistics.quantiles(times, n=100, method="inclusive") if len(times) > 1 else times * 99
+
+
 def client_loop(url: str, load: Load, kinds: tuple[str, ...], cases: list[bytes]) -> None:
     with httpx.Client(base_url=url, timeout=300) as client:
         while (index := load.take()) is not None:
@@ -117,9 +131,10 @@ def client_loop(url: str, load: Load, kinds: tuple[str, ...], cases: list[bytes]
                         f"/render?format={fmt}&force=true", content=cases[letter], headers=YAML
                     )
                 status = answer.status_code
+                work = _work_seconds(answer.headers.get("server-timing", ""))
             except httpx.HTTPError:
-                status = 0
-            load.record(kind, time.perf_counter() - started, status)
+                status, work = 0, 0.0
+            load.record(kind, time.perf_counter() - started, status, work)
 
 
 def run_load(
@@ -146,14 +161,15 @@ def report(load: Load, wall: float) -> None:
     done = len(load.results)
     errors = [r for r in load.results if not 200 <= r[2] < 300]
     print(f"  {done} requests in {wall:.1f} s: {done / wall:.1f} requests/s, {len(errors)} errors")
+    print("  latency as the client sees it (queue + work), and in the worker alone:")
     for kind in dict.fromkeys(r[0] for r in load.results):
-        times = sorted(r[1] for r in load.results if r[0] == kind)
-        cuts = (
-            statistics.quantiles(times, n=100, method="inclusive") if len(times) > 1 else times * 99
-        )
+        total = _cuts([r[1] for r in load.results if r[0] == kind])
+        work = _cuts([r[3] for r in load.results if r[0] == kind])
+        count = sum(r[0] == kind for r in load.results)
         print(
-            f"  {kind:12} {len(times):5} req  p50 {cuts[49] * 1000:7.1f} ms"
-            f"  p95 {cuts[94] * 1000:7.1f} ms  p99 {cuts[98] * 1000:7.1f} ms"
+            f"  {kind:12} {count:5} req  p50 {total[49] * 1000:7.1f}  p95 {total[94] * 1000:7.1f}"
+            f"  p99 {total[98] * 1000:7.1f} ms | work p50 {work[49] * 1000:6.1f}"
+            f"  p95 {work[94] * 1000:6.1f}  p99 {work[98] * 1000:6.1f} ms"
         )
     for status in sorted({r[2] for r in errors}):
         print(f"  status {status}: {sum(r[2] == status for r in errors)}")

@@ -616,6 +616,9 @@ def test_logs_carry_ids_and_never_case_text(service: Service) -> None:
             "/render", content=FULL.read_text().replace("decision:", "decision: x", 1).encode()
         )
     assert answer.headers["x-request-id"] == "case-system-42"
+    queue, work = answer.headers["server-timing"].split(", ")
+    assert queue.startswith("queue;dur=") and work.startswith("work;dur=")
+    assert float(work.removeprefix("work;dur=")) > 0
     assert answer.status_code == 200 and failed.status_code == 422
     time.sleep(0.5)  # the log line follows the response
     log = service.log.read_text(encoding="utf-8")

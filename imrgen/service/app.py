@@ -306,15 +306,23 @@ def create_app(config: ServiceConfig) -> FastAPI:
         noted = getattr(request.state, "format", None)
         fmt = metrics.format_label(noted or request.query_params.get("format"))
         response.headers["X-Request-ID"] = request_id
+        timing = getattr(request.state, "timing", None) or {}
+        if timing:
+            # Waiting for a worker and working in it, apart: the client sees where time went.
+            response.headers["Server-Timing"] = ", ".join(
+                f"{name};dur={value * 1000:.1f}" for name, value in timing.items()
+            )
         metrics.observe(endpoint, fmt, response.status_code, seconds)
         # Never the body, the query's free text or an error's wording: they may quote a case.
         log.info(
-            "request_id=%s endpoint=%s format=%s status=%d ms=%.1f",
+            "request_id=%s endpoint=%s format=%s status=%d ms=%.1f queue_ms=%.1f work_ms=%.1f",
             request_id,
             endpoint,
             fmt,
             response.status_code,
             seconds * 1000,
+            timing.get("queue", 0.0) * 1000,
+            timing.get("work", 0.0) * 1000,
         )
         return response
 
@@ -340,8 +348,10 @@ def create_app(config: ServiceConfig) -> FastAPI:
 
     async def work(request: Request, job: Job, timeout: float | None) -> Reply:
         pool = state["pool"]
+        timing: dict[str, float] = {}
+        request.state.timing = timing
         try:
-            return await pool.run(job, timeout)
+            return await pool.run(job, timeout, timing)
         except WorkerTimeout as exc:
             raise RequestProblem(504, f"{exc}; the worker was replaced") from None
         except WorkerDied as exc:

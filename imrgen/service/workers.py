@@ -221,8 +221,13 @@ class WorkerPool:
 
     # -- work ------------------------------------------------------------------------------
 
-    async def run(self, job: Job, timeout: float | None = None) -> Reply:
-        """Do a job in the next free worker; raise WorkerTimeout, WorkerDied or PoolBusy."""
+    async def run(
+        self, job: Job, timeout: float | None = None, timing: dict[str, float] | None = None
+    ) -> Reply:
+        """Do a job in the next free worker; raise WorkerTimeout, WorkerDied or PoolBusy.
+        `timing` is told the seconds spent waiting for a worker ("queue") and in it ("work")."""
+        timing = {} if timing is None else timing
+        queued = time.perf_counter()
         assert self._idle is not None and self._loop is not None
         limit = min(timeout, self.timeout) if timeout is not None else self.timeout
         if self.waiting >= self.max_waiting:
@@ -234,6 +239,8 @@ class WorkerPool:
             self.waiting -= 1
         worker.state = "busy"
         worker.jobs += 1
+        started = time.perf_counter()
+        timing["queue"] = started - queued
         try:
             reply = await self._loop.run_in_executor(self._executor, worker.call, job, limit)
         except WorkerTimeout:
@@ -247,6 +254,8 @@ class WorkerPool:
             # busy with the job, so it cannot take another; replace it.
             self._replace(worker, "cancelled")
             raise
+        finally:
+            timing["work"] = time.perf_counter() - started
         worker.state = "idle"
         self._idle.put_nowait(worker.index)
         return reply
