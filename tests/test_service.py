@@ -15,6 +15,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -425,20 +426,33 @@ def test_hostile_bodies_get_a_4xx_and_harm_no_other_request(
     case = imrgen.load_case(EXAMPLE)
     marked = case.model_copy(update={"summary": [f"The records quote {' and '.join(hostile)}."]})
     docx = {"Content-Type": writers()["docx"].media_type}
+    bodies = {
+        "deep json": ("/validate", deep_json, {"Content-Type": "application/json"}),
+        "deep yaml": ("/render", deep_yaml, YAML),
+        "zip bomb": ("/parse", _zip_bomb(), docx),
+        "encrypted": ("/parse?input=pdf", _encrypted_pdf(tmp_path), {}),
+        "garbage pdf": ("/parse?input=pdf", b"%PDF-1.7\n" + os.urandom(999), {}),
+        "fine 1": ("/render?format=txt", EXAMPLE.read_bytes(), YAML),
+        "fine 2": ("/render?format=txt", EXAMPLE.read_bytes(), YAML),
+    }
+
+    def post(name: str) -> httpx.Response:
+        path, body, headers = bodies[name]
+        with service.client() as client:
+            return client.post(path, content=body, headers=headers)
+
     with service.client() as client:
         before = client.get("/healthz").json()
-        answers = {
-            "deep json": client.post(
-                "/validate", content=deep_json, headers={"Content-Type": "application/json"}
-            ),
-            "deep yaml": client.post("/render", content=deep_yaml, headers=YAML),
-            "zip bomb": client.post("/parse", content=_zip_bomb(), headers=docx),
-            "encrypted": client.post("/parse?input=pdf", content=_encrypted_pdf(tmp_path)),
-            "garbage pdf": client.post("/parse?input=pdf", content=b"%PDF-1.7\n" + os.urandom(999)),
-        }
+        # All at once: the good requests share the workers with the hostile ones.
+        with ThreadPoolExecutor(len(bodies)) as pool:
+            answers = dict(zip(bodies, pool.map(post, bodies), strict=True))
         text = client.post("/render?format=pdf", content=imrgen.dump_case(marked).encode())
         after = client.get("/healthz").json()
         fine = client.post("/render?format=txt", content=EXAMPLE.read_bytes())
+    expected = imrgen.render(case, "txt")
+    for name in ("fine 1", "fine 2"):
+        good = answers.pop(name)
+        assert good.status_code == 200 and good.content == expected, name
     for name, answer in answers.items():
         assert 400 <= answer.status_code < 500, (name, answer.status_code, answer.text)
         assert set(answer.json()) == {"error", "problems"}, name
@@ -583,6 +597,30 @@ def test_a_killed_worker_fails_only_its_own_request(service: Service) -> None:
     assert restarts == before + 1
 
 
+def test_a_worker_killed_while_idle_is_replaced_before_any_request_meets_it(
+    service: Service,
+) -> None:
+    with service.client() as client:
+        deadline = time.monotonic() + 180
+        idle: list[dict[str, int]] = []
+        while not idle and time.monotonic() < deadline:
+            idle = [w for w in client.get("/healthz").json()["workers"] if w["state"] == "idle"]
+        assert idle
+        before = _restarts(client, "died")
+        os.kill(idle[0]["pid"], signal.SIGKILL)
+        replaced = False
+        deadline = time.monotonic() + 20  # the pool looks at its idle workers every second
+        while not replaced and time.monotonic() < deadline:
+            workers = client.get("/healthz").json()["workers"]
+            replaced = workers[idle[0]["id"]]["pid"] != idle[0]["pid"]
+            time.sleep(0.1)
+        answers = [client.post("/render?format=txt", content=EXAMPLE.read_bytes()) for _ in "ab"]
+        restarts = _restarts(client, "died")
+    assert replaced
+    assert restarts == before + 1
+    assert [a.status_code for a in answers] == [200, 200]
+
+
 # -- metrics and logs -----------------------------------------------------------------------
 
 
@@ -599,7 +637,7 @@ def test_metrics_count_requests_latency_errors_and_restarts(service: Service) ->
     assert value('imrgen_request_duration_seconds_count{endpoint="/render",format="docx"}') >= 1
     assert value('imrgen_errors_total{endpoint="/render",format="other",status="400"}') >= 1
     assert value('imrgen_errors_total{endpoint="/render",format="pdf",status="504"}') >= 1
-    assert value("imrgen_worker_restarts_total") >= 2
+    assert value("imrgen_worker_restarts_total") >= 3
     assert value("imrgen_workers_ready") >= 1
     assert value('imrgen_worker_rss_bytes{worker="0"}') > 0
 

@@ -36,6 +36,11 @@ class WorkerDied(ImrgenError):
     """The worker died while doing the job (killed, crashed, out of memory)."""
 
 
+class WorkerGone(WorkerDied):
+    """The worker had died before the job reached it: the job never ran, and can go to
+    another worker."""
+
+
 class PoolBusy(ImrgenError):
     """More requests are waiting than the pool accepts."""
 
@@ -82,7 +87,7 @@ class Worker:
         try:
             self.conn.send(job)
         except (BrokenPipeError, ConnectionError, OSError):
-            raise WorkerDied("the worker was gone before the job reached it") from None
+            raise WorkerGone("the worker was gone before the job reached it") from None
         try:
             if not self.conn.poll(timeout):
                 raise WorkerTimeout(f"the job took longer than {timeout:g} s")
@@ -137,6 +142,7 @@ class WorkerPool:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._warmed_once: set[int] = set()
+        self._watch: asyncio.Task[None] | None = None
 
     # -- life ------------------------------------------------------------------------------
 
@@ -146,6 +152,16 @@ class WorkerPool:
         self._idle = asyncio.Queue()
         for index in range(self.size):
             self.workers.append(self._spawn(index))
+        self._watch = self._loop.create_task(self._watch_idle())
+
+    async def _watch_idle(self) -> None:
+        """Replace a worker that dies while idle (the kernel's OOM killer, an operator), so
+        that /healthz tells the truth and no request meets it first."""
+        while not self._closed:
+            await asyncio.sleep(1.0)
+            for worker in list(self.workers):
+                if worker.state == "idle" and not worker.process.is_alive():
+                    self._replace(worker, "died")
 
     def _spawn(self, index: int) -> Worker:
         # Always called on the event loop's thread: a worker's death signal is tied to the
@@ -188,6 +204,8 @@ class WorkerPool:
 
     async def close(self) -> None:
         self._closed = True
+        if self._watch is not None:
+            self._watch.cancel()
         for worker in self.workers:
             if worker.state == "idle":
                 with contextlib.suppress(Exception):
@@ -243,6 +261,9 @@ class WorkerPool:
         timing["queue"] = started - queued
         try:
             reply = await self._loop.run_in_executor(self._executor, worker.call, job, limit)
+        except WorkerGone:
+            self._replace(worker, "died")
+            return await self.run(job, timeout, timing)  # it never ran: another worker
         except WorkerTimeout:
             self._replace(worker, "timeout")
             raise
