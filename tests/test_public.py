@@ -257,7 +257,7 @@ def test_two_inputs_of_one_case_number_never_make_one_file(tmp_path: Path) -> No
 @pytest.mark.parametrize(
     ("written", "public"),
     [
-        ("The applicant, RICKETTS, Q., date of birth", "The applicant, the injured worker, date of birth"),
+        ("The applicant, RICKETTS, Q., DOB", "The applicant, the injured worker, DOB"),
         ("Seen: Ricketts, Q (claimant).", "Seen: the injured worker (claimant)."),
         ("Ricketts, Quentin M. was seen.", "The injured worker was seen."),
         ("Q. Ricketts was seen.", "The injured worker was seen."),
