@@ -451,7 +451,7 @@ def find_leaks(data: bytes, filename: str, source_case: Case) -> list[Leak]:
     """Every identifier of source_case that the file carries anywhere, one finding per place
     and identifier."""
     wanted = probes(source_case)
-    phrases = structure_phrases(source_case)
+    phrases = _phrase_patterns(structure_phrases(source_case))
     leaks: dict[tuple[str, str, str], Leak] = {}
     for where, raw in views(data, filename):
         if where.startswith("unreadable") or where.endswith("(unreadable)"):
@@ -503,10 +503,21 @@ def find_leaks(data: bytes, filename: str, source_case: Case) -> list[Leak]:
     return sorted(leaks.values(), key=lambda leak: (leak.where, leak.kind, leak.field))
 
 
-def _blank(text: str, phrases: list[str]) -> str:
+# between the words of a phrase, a file may put markup or an entity as well as a space
+_BETWEEN_WORDS = r"(?:[\s\u00a0]|<[^>]*>|&#?\w+;)+"
+
+
+def _phrase_patterns(phrases: list[str]) -> list[re.Pattern[str]]:
+    return [
+        # no word boundaries: a view with its runs joined glues a phrase to the word before it
+        re.compile(_BETWEEN_WORDS.join(re.escape(w) for w in phrase.split()))
+        for phrase in phrases
+    ]
+
+
+def _blank(text: str, phrases: list[re.Pattern[str]]) -> str:
     for phrase in phrases:
-        if phrase in text:
-            text = re.sub(rf"(?<!\w){re.escape(phrase)}(?!\w)", " \u2063 ", text)
+        text = phrase.sub(" \u2063 ", text)
     return text
 
 

@@ -339,7 +339,7 @@ def person_pattern(name: str) -> str | None:
     one_initial = f"(?-i:[{re.escape(letters)}])(?:\\.|(?!\\w))"
     trailing = f"{one_initial}(?:\\s?{one_initial}){{0,2}}"
     forms = [
-        f"{first}{GAP}{middles}{surname}",
+        f"{first}{GAP}{middles}(?:(?-i:[A-Z])\\.?{GAP})?{surname}",  # "Jordan M. Ricketts"
         f"{initials}(?<=[\\s.]){surname}",
         f"{surname},{GAP}{first}"
         + (f"(?:{GAP}(?:{middle_any})(?!\\w))*" if middle_any else "(?:\\s(?-i:[A-Z])\\.(?!\\w))?"),
