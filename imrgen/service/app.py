@@ -5,6 +5,7 @@ every error is `{"error": ..., "problems": [...]}` in the CLI's words."""
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import logging
 import re
 import time
@@ -18,8 +19,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-
-import imrgen.writers as writers_module
 
 from .. import __version__
 from ..errors import ImrgenError
@@ -176,7 +175,9 @@ def render_options(
     if "pdf_variant" in names:
         values["pdf_variant"] = variant
     else:
-        values["pdf"] = getattr(writers_module, "PdfOptions")(variant=variant)  # noqa: B009
+        # imrgen.writers by its module: the package's `writers` attribute is the function.
+        pdf_options = importlib.import_module(RenderOptions.__module__).PdfOptions
+        values["pdf"] = pdf_options(variant=variant)
     if engine is not None:
         if "engine" in names:
             values["engine"] = engine
