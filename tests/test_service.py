@@ -310,7 +310,8 @@ def test_public_versions_of_a_case_and_of_a_letter(service: Service) -> None:
         marker = client.post(
             "/public?format=txt&policy=marker-only", content=FULL.read_bytes(), headers=YAML
         )
-        unknown = client.post("/public?policy=../x", content=FULL.read_bytes(), headers=YAML)
+        a_path = client.post("/public?policy=../x", content=FULL.read_bytes(), headers=YAML)
+        unknown = client.post("/public?policy=nonesuch", content=FULL.read_bytes(), headers=YAML)
     number = source.header.case_number
     assert from_case.status_code == 200, from_case.text
     assert from_case.headers["content-disposition"] == f'attachment; filename="{number}.pdf"'
@@ -323,7 +324,11 @@ def test_public_versions_of_a_case_and_of_a_letter(service: Service) -> None:
     assert find_leaks(from_letter.content, name, letter_case) == []
     assert "[REDACTED]" in marker.text
     assert unknown.status_code == 400
-    assert unknown.json()["error"].startswith("unknown policy '../x'")
+    assert unknown.json()["error"].startswith("unknown policy 'nonesuch'; shipped: default")
+    assert a_path.status_code == 400
+    assert a_path.json()["error"] == (
+        "policy: expected the name of a policy shipped with imrgen, got '../x'"
+    )
 
 
 def test_a_leak_is_a_422_naming_the_finding_never_the_identifier(service: Service) -> None:

@@ -54,6 +54,7 @@ LETTERS = ("public-body", "full")
 PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3b")
 OPEN_PATHS = frozenset({"/healthz", "/docs", "/docs/oauth2-redirect", "/openapi.json"})
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+POLICY_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -444,6 +445,10 @@ def create_app(config: ServiceConfig) -> FastAPI:
         input_format: str | None = input_query,
         timeout: float | None = timeout_query,
     ) -> Response:
+        if not POLICY_NAME.fullmatch(policy):  # a name, never a path a request chooses
+            raise RequestProblem(
+                400, f"policy: expected the name of a policy shipped with imrgen, got {policy!r}"
+            )
         options = render_options("public-body", lang, "pdf/ua-1", True, engine)
         job = await job_for(
             request,

@@ -16,8 +16,7 @@ from ..errors import CaseError, ImrgenError, ParseError, Problem, UnknownFormatE
 from ..leaks import Leak, find_leaks
 from ..loading import _read_tree, case_from_data, dump_case
 from ..model import Case, Edition
-from ..public import LeakError as PublicLeakError
-from ..public import public_name, public_version
+from ..public import LeakError, public_name, public_version
 from ..readers import parse, readers
 from ..redaction import PolicyError, RedactionPolicy
 from ..rules import Finding, check, error_findings, raise_for_errors
@@ -68,14 +67,6 @@ class BodyError(ImrgenError):
         super().__init__(f"{source}: {len(problems)} problem(s)\n{lines}")
 
 
-class LeakError(ImrgenError):
-    """A public version in which the leak check found identifiers of its source."""
-
-    def __init__(self, message: str, leaks: list[Leak]) -> None:
-        self.leaks = leaks
-        super().__init__(message)
-
-
 # ---------------------------------------------------------------------------------------------
 # Warming: once per worker
 
@@ -117,8 +108,6 @@ def run(job: Job) -> Reply:
         return failure(400, exc, exc.problems)
     except CaseError as exc:
         return failure(422, exc, exc.problems)
-    except LeakError as exc:
-        return failure(422, exc, [leak_problem(leak) for leak in exc.leaks])
     except (UnknownFormatError, PolicyError) as exc:
         return failure(400, exc)
     except ImrgenError as exc:  # ParseError, RenderError: the input cannot become a letter
@@ -248,15 +237,15 @@ def _public(job: Job) -> Reply:
         files = public_version(
             case, [job.fmt], policy, job.options, name=_source(job), digest=digest
         )
-    except PublicLeakError as exc:
+    except LeakError as exc:
         # The library's message lists each finding with its masked hint; a reply carries
         # only where each one is and its kind.
         names = ", ".join(sorted({leak.file for leak in exc.leaks}))
-        raise LeakError(
+        message = (
             f"{exc.source}: public version refused (policy '{policy.name}'):"
-            f" {len(exc.leaks)} identifier(s) of the source in {names}",
-            exc.leaks,
-        ) from None
+            f" {len(exc.leaks)} identifier(s) of the source in {names}"
+        )
+        return Reply(422, error=message, problems=[leak_problem(leak) for leak in exc.leaks])
     name = public_name(case, job.fmt, digest)
     return Reply(200, files[job.fmt], get_writer(job.fmt).media_type, name)
 
