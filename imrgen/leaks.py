@@ -19,14 +19,15 @@ from typing import Any
 
 from .model import Case
 from .redaction import (
-    COMMON_WORDS,
     EMAIL,
     SSN,
     Known,
     date_forms,
+    eponym_surnames,
     initials_of,
     known_identifiers,
     name_words,
+    needs_context,
     parties_of,
     phone_digits,
     searchable_tokens,
@@ -72,6 +73,8 @@ class Probe:
     # a name word that is also found where the case's structure prints it (a guideline's
     # "Hand Complaints", the organization's "Federal Services") is searched outside it
     word: bool = False
+    # a name part that is also a word or an eponym: a match counts unless it is plainly the word
+    ambiguous: bool = False
     squeezed: str | None = None  # on the text reduced to lower-case letters and digits
     digits: str | None = None  # on runs of digits and phone separators
 
@@ -82,11 +85,52 @@ def _squeeze(text: str) -> str:
 
 def _word_pattern(word: str) -> re.Pattern[str]:
     body = re.escape(word.lower().replace("’", "'"))
-    if word.lower() in COMMON_WORDS:
-        # an everyday word: only where written with a capital, as a name is
+    if needs_context(word):
+        # an everyday word or an eponym: only where written with a capital, as a name is
         forms = f"{re.escape(word.capitalize())}|{re.escape(word.upper())}"
         return re.compile(rf"(?<![0-9A-Za-z])(?:{forms})(?![0-9A-Za-z])")
     return re.compile(rf"(?<![0-9a-z]){body}(?![0-9a-z])", re.I)
+
+
+# The leak check's own reading of a capitalized word that is also a name, stricter than the
+# redactor's: a match is set aside only where it is plainly not the person, and counts
+# everywhere else (in capitals, in mid-sentence, after a title, before a verb ...).
+_TITLE_BEFORE = re.compile(r"(?i)\b(?:dr|mr|mrs|ms|miss|mx|prof|doctor)\.?\s*$")
+_STARTS_SENTENCE = re.compile(r"(?:^|[.!?:;>]['\"”’)]?\s*|[\"“(]\s*)$")
+_HEAD_NOUN = re.compile(
+    r"(?i)(?:['’]s?)?\s+(?:tests?|signs?|maneuvers?|disease|syndrome|fractures?|cysts?|palsy"
+    r"|lymphoma|contractures?|nodes?|neuromas?|tendon|lesions?|deformity|phenomenon|reflex"
+    r"|changes|canal|tenosynovitis|joint|injury|atrophy)\b"
+)
+_REPORTS = re.compile(
+    r"\s+(?:reported|reports|noted|notes|stated|states|said|wrote|writes|documented|documents"
+    r"|recommended|requested|requests|indicated|opined|examined|saw|treated|ordered|referred"
+    r"|diagnosed|prescribed|explained|agreed|signed|returned|complained|denied|underwent"
+    r"|testified|continues|presented|submitted|performed|described|reviewed|found|felt"
+    r"|sustained|received|declined|admitted|remains|who|was|is|has|had|did|does|will|would"
+    r"|could|should|can|may|might|must)\b"
+)
+
+
+def _plainly_a_word(text: str, match: re.Match[str]) -> bool:
+    token = match.group(0)
+    before, after = text[: match.start()], text[match.end() :]
+    if _TITLE_BEFORE.search(before):
+        return False
+    if token.lower() in eponym_surnames() and _HEAD_NOUN.match(after):
+        return True  # "Still's disease", "Speed test"
+    if re.match(r"-[A-Za-z]", after) or re.search(r"[A-Za-z]-$", before):
+        return True  # "High-Speed", "Still-present"
+    if token.isupper() or not _STARTS_SENTENCE.search(before):
+        return False
+    # a capital at a sentence start: the word, if the same text writes it in lower case too,
+    # and a lower-case word (or a comma and one) follows that is not what a person does
+    lower = re.compile(rf"(?<![A-Za-z-]){re.escape(token.lower())}(?![A-Za-z])")
+    return (
+        bool(re.match(r",?\s+[a-z]", after))
+        and not _REPORTS.match(after)
+        and lower.search(text) is not None
+    )
 
 
 def probes(case: Case) -> list[Probe]:
@@ -98,7 +142,10 @@ def probes(case: Case) -> list[Probe]:
             party = parties.get(known.field)
             tokens = searchable_tokens(party) if party else name_words(known.value)
             for token in tokens:
-                found.append(Probe(known, pattern=_word_pattern(token), word=True))
+                ambiguous = party is not None and party.person and needs_context(token)
+                found.append(
+                    Probe(known, pattern=_word_pattern(token), word=True, ambiguous=ambiguous)
+                )
             if party and party.person:
                 found.extend(_initial_probes(known, party.name))
             squeezed = _squeeze(known.value)
@@ -424,6 +471,8 @@ _DIGIT_RUN = re.compile(r"\d(?:[\d\s().\-/+]*\d)?")
 
 def _search(text: str, probe: Probe, squeezed: str, digit_runs: list[str]) -> bool:
     if probe.pattern is not None:
+        if probe.ambiguous:
+            return any(not _plainly_a_word(text, m) for m in probe.pattern.finditer(text))
         return probe.pattern.search(text) is not None
     if probe.squeezed is not None:
         return probe.squeezed in squeezed
