@@ -25,6 +25,7 @@ from .redaction import (
     date_forms,
     eponym_surnames,
     initials_of,
+    is_very_common,
     known_identifiers,
     name_words,
     needs_context,
@@ -75,6 +76,7 @@ class Probe:
     word: bool = False
     # a name part that is also a word or an eponym: a match counts unless it is plainly the word
     ambiguous: bool = False
+    first_name: bool = False  # the token is the person's first name
     squeezed: str | None = None  # on the text reduced to lower-case letters and digits
     digits: str | None = None  # on runs of digits and phone separators
 
@@ -103,7 +105,8 @@ _HEAD_NOUN = re.compile(
     r"|changes|canal|tenosynovitis|joint|injury|atrophy)\b"
 )
 _REPORTS = re.compile(
-    r"\s+(?:reported|reports|noted|notes|stated|states|said|wrote|writes|documented|documents"
+    r",?\s+(?:(?:also|then|still|now|again|later|never|often|further)\s+)?"
+    r"(?:reported|reports|noted|notes|stated|states|said|wrote|writes|documented|documents"
     r"|recommended|requested|requests|indicated|opined|examined|saw|treated|ordered|referred"
     r"|diagnosed|prescribed|explained|agreed|signed|returned|complained|denied|underwent"
     r"|testified|continues|presented|submitted|performed|described|reviewed|found|felt"
@@ -112,9 +115,10 @@ _REPORTS = re.compile(
 )
 
 
-def _plainly_a_word(text: str, match: re.Match[str]) -> bool:
+def _plainly_a_word(text: str, match: re.Match[str], first_name: bool) -> bool:
     token = match.group(0)
-    before, after = text[: match.start()], text[match.end() :]
+    # markup writes an apostrophe as an entity ("Speed&#39;s test"); read what follows as text
+    before, after = text[: match.start()], html.unescape(text[match.end() : match.end() + 80])
     if _TITLE_BEFORE.search(before):
         return False
     if token.lower() in eponym_surnames() and _HEAD_NOUN.match(after):
@@ -123,13 +127,18 @@ def _plainly_a_word(text: str, match: re.Match[str]) -> bool:
         return True  # "High-Speed", "Still-present"
     if token.isupper() or not _STARTS_SENTENCE.search(before):
         return False
-    # a capital at a sentence start: the word, if the same text writes it in lower case too,
-    # and a lower-case word (or a comma and one) follows that is not what a person does
+    # a capital at a sentence start: the word, where a lower-case word (or a comma and one)
+    # follows that is not what a person does, and the word is plainly in use as a word: the
+    # same text writes it in lower case, it is among the commonest words, "of" follows, or it
+    # is a first name (which a letter rarely writes alone as a subject)
+    if not re.match(r",?\s+[a-z]", after) or _REPORTS.match(after):
+        return False
     lower = re.compile(rf"(?<![A-Za-z-]){re.escape(token.lower())}(?![A-Za-z])")
     return (
-        bool(re.match(r",?\s+[a-z]", after))
-        and not _REPORTS.match(after)
-        and lower.search(text) is not None
+        first_name
+        or is_very_common(token)
+        or after.startswith(" of ")
+        or lower.search(text) is not None
     )
 
 
@@ -143,8 +152,15 @@ def probes(case: Case) -> list[Probe]:
             tokens = searchable_tokens(party) if party else name_words(known.value)
             for token in tokens:
                 ambiguous = party is not None and party.person and needs_context(token)
+                first = party is not None and party.person and split_person(party.name).first
                 found.append(
-                    Probe(known, pattern=_word_pattern(token), word=True, ambiguous=ambiguous)
+                    Probe(
+                        known,
+                        pattern=_word_pattern(token),
+                        word=True,
+                        ambiguous=ambiguous,
+                        first_name=bool(first) and token == first,
+                    )
                 )
             if party and party.person:
                 found.extend(_initial_probes(known, party.name))
@@ -472,7 +488,9 @@ _DIGIT_RUN = re.compile(r"\d(?:[\d\s().\-/+]*\d)?")
 def _search(text: str, probe: Probe, squeezed: str, digit_runs: list[str]) -> bool:
     if probe.pattern is not None:
         if probe.ambiguous:
-            return any(not _plainly_a_word(text, m) for m in probe.pattern.finditer(text))
+            return any(
+                not _plainly_a_word(text, m, probe.first_name) for m in probe.pattern.finditer(text)
+            )
         return probe.pattern.search(text) is not None
     if probe.squeezed is not None:
         return probe.squeezed in squeezed

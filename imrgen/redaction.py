@@ -324,6 +324,7 @@ def _word(word: str) -> str:
 # A name part at least this frequent as an English word (wordfreq's Zipf scale: 3 is about once
 # per million words; "baker" 4.2, "still" 5.9, "ricketts" 2.6) is a word as well as a name.
 COMMON_ZIPF = 3.0
+VERY_COMMON_ZIPF = 5.0
 # What follows an eponym: "Speed's test", "Baker cyst", "Still's disease".
 EPONYM_HEADS = (
     r"(?:tests?|signs?|maneuvers?|manoeuvres?|disease|syndrome|fractures?|cysts?|palsy|lymphoma"
@@ -335,6 +336,7 @@ ROLE_WORDS = (
     r"(?:attorneys?|counsel|lawyer|provider|physician|doctor|surgeon|therapist|chiropractor"
     r"|nurse|reviewer|applicant|claimant|patient|worker|employee|psychologist|podiatrist)"
 )
+ADVERBS = r"(?:also|then|still|now|again|later|never|often|further|previously|subsequently)"
 # What a person does at the start of a sentence, where a word is capitalized anyway.
 PERSON_VERBS = (
     r"(?:reported|reports|noted|notes|stated|states|said|says|wrote|writes|documented|documents"
@@ -388,6 +390,14 @@ def is_common_word(word: str) -> bool:
     return bare in COMMON_WORDS or (listed and zipf_frequency(bare, "en") >= COMMON_ZIPF)
 
 
+def is_very_common(word: str) -> bool:
+    """A word so common ("still", "chance", "speed") that a capital at a sentence start is far
+    more often the word than a person."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word.lower(), "en") >= VERY_COMMON_ZIPF
+
+
 def needs_context(word: str) -> bool:
     """A name part that is also a word or an eponym: a person only with person context."""
     return is_common_word(word) or word.lower() in eponym_surnames()
@@ -423,10 +433,14 @@ def is_person_mention(
         return True
     if not used_as_word:
         return True
-    does = rf"(?:['’]s?)?,?[\s\u00a0]+(?:(?:also|then)[\s\u00a0]+)?{PERSON_VERBS}\b"
+    does = rf"(?:['’]s?)?,?[\s\u00a0]+(?:{ADVERBS}[\s\u00a0]+)?{PERSON_VERBS}\b"
     if re.match(does, after) or re.match(r"['’]s?(?!\w)|,[\s\u00a0]+\d", after):
         return True
-    return re.match(r",?[\s\u00a0]+[a-z]", after) is None
+    if re.match(
+        rf",[\s\u00a0]+(?:the|his|her|their)[\s\u00a0]+(?:\w+[\s\u00a0]+)?{ROLE_WORDS}", after
+    ):
+        return True  # "Speed, the treating surgeon, wrote"
+    return re.match(r",[\s\u00a0]+\S|[\s\u00a0]+[a-z]", after) is None
 
 
 GAP = r"[\s\u00a0]+"
@@ -872,6 +886,11 @@ class Redactor:
                 roles_of.setdefault(key, set()).add(party.role)
                 token_patterns[key] = _word(token)
         # name parts of people only: an organization's word is its name wherever it has a capital
+        first_keys = {
+            _key(person.first)
+            for party in parties
+            if party.person and (person := split_person(party.name)).first and person.surname
+        }
         person_keys = {
             key
             for key, roles in roles_of.items()
@@ -904,7 +923,10 @@ class Redactor:
                         after,
                         bool(m.group("title")),
                         bool(m.group("cred")),
-                        token.lower() in self.lower_words,
+                        token.lower() in self.lower_words
+                        or is_very_common(token)
+                        or _key(token) in first_keys  # a first name alone is rarely the subject
+                        or re.match(r"[\s\u00a0]+of\b", after) is not None,
                     )
                 ):
                     return m.group(0)
