@@ -97,7 +97,10 @@ def _word_pattern(word: str) -> re.Pattern[str]:
 # The leak check's own reading of a capitalized word that is also a name, stricter than the
 # redactor's: a match is set aside only where it is plainly not the person, and counts
 # everywhere else (in capitals, in mid-sentence, after a title, before a verb ...).
-_TITLE_BEFORE = re.compile(r"(?i)\b(?:dr|mr|mrs|ms|miss|mx|prof|doctor)\.?\s*$")
+# a title, or an initial ("I. Chance"), before the word
+_TITLE_BEFORE = re.compile(
+    r"(?i:\b(?:dr|mr|mrs|ms|miss|mx|prof|doctor)\.?\s*$)|(?<![A-Za-z])[A-Z]\.\s*$"
+)
 _STARTS_SENTENCE = re.compile(r"(?:^|[.!?:;>]['\"”’)]?\s*|[\"“(]\s*)$")
 _HEAD_NOUN = re.compile(
     r"(?i)(?:['’]s?)?\s+(?:tests?|signs?|maneuvers?|disease|syndrome|fractures?|cysts?|palsy"

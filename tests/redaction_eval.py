@@ -58,11 +58,13 @@ SUMMARY = [
     "{go:mid-sentence|Chance} was referred to {go:mid-sentence|Still} for imaging.",
     "{go:initials|I. Chance} and {go:title|Mr. Baker} attended the visit together.",
     "{stay:sentence-start|Chance} alone does not explain the findings.",
+    "{go:title|Mrs. Chance}, as before, declined injections.",
     "{go:capitals|SPEED}, C. and {go:title|Dr. Patrick Still} signed the notes.",
     "A {stay:eponym|Jones fracture} of the fifth metatarsal was excluded by {go:title|Dr. Jones}.",
 ]
 RATIONALE = [
     "{go:title|Dr. Speed} requested this for {go:mid-sentence|Chance}.",
+    "{go:title|Dr. Still}, in turn, confirmed the findings.",
     "{go:possessive|Speed's} notes describe a {stay:eponym|Baker cyst} and a {stay:lower|still} "
     "swollen knee.",
     "{stay:sentence-start|Still}, the guidelines do not support the request.",
