@@ -19,14 +19,16 @@ from typing import Any
 
 from .model import Case
 from .redaction import (
-    COMMON_WORDS,
     EMAIL,
     SSN,
     Known,
     date_forms,
+    eponym_surnames,
     initials_of,
+    is_very_common,
     known_identifiers,
     name_words,
+    needs_context,
     parties_of,
     phone_digits,
     searchable_tokens,
@@ -72,6 +74,9 @@ class Probe:
     # a name word that is also found where the case's structure prints it (a guideline's
     # "Hand Complaints", the organization's "Federal Services") is searched outside it
     word: bool = False
+    # a name part that is also a word or an eponym: a match counts unless it is plainly the word
+    ambiguous: bool = False
+    first_name: bool = False  # the token is the person's first name
     squeezed: str | None = None  # on the text reduced to lower-case letters and digits
     digits: str | None = None  # on runs of digits and phone separators
 
@@ -82,11 +87,62 @@ def _squeeze(text: str) -> str:
 
 def _word_pattern(word: str) -> re.Pattern[str]:
     body = re.escape(word.lower().replace("’", "'"))
-    if word.lower() in COMMON_WORDS:
-        # an everyday word: only where written with a capital, as a name is
+    if needs_context(word):
+        # an everyday word or an eponym: only where written with a capital, as a name is
         forms = f"{re.escape(word.capitalize())}|{re.escape(word.upper())}"
         return re.compile(rf"(?<![0-9A-Za-z])(?:{forms})(?![0-9A-Za-z])")
     return re.compile(rf"(?<![0-9a-z]){body}(?![0-9a-z])", re.I)
+
+
+# The leak check's own reading of a capitalized word that is also a name, stricter than the
+# redactor's: a match is set aside only where it is plainly not the person, and counts
+# everywhere else (in capitals, in mid-sentence, after a title, before a verb ...).
+# a title, or an initial ("I. Chance"), before the word
+_TITLE_BEFORE = re.compile(
+    r"(?i:\b(?:dr|mr|mrs|ms|miss|mx|prof|doctor)\.?\s*$)|(?<![A-Za-z])[A-Z]\.\s*$"
+)
+_STARTS_SENTENCE = re.compile(r"(?:^|[.!?:;>]['\"”’)]?\s*|[\"“(]\s*)$")
+_HEAD_NOUN = re.compile(
+    r"(?i)(?:['’]s?)?\s+(?:tests?|signs?|maneuvers?|disease|syndrome|fractures?|cysts?|palsy"
+    r"|lymphoma|contractures?|nodes?|neuromas?|tendon|lesions?|deformity|phenomenon|reflex"
+    r"|changes|canal|tenosynovitis|joint|injury|atrophy)\b"
+)
+_REPORTS = re.compile(
+    r",?\s+(?:(?:also|then|still|now|again|later|never|often|further)\s+)?"
+    r"(?:reported|reports|noted|notes|stated|states|said|wrote|writes|documented|documents"
+    r"|recommended|requested|requests|indicated|opined|examined|saw|treated|ordered|referred"
+    r"|diagnosed|prescribed|explained|agreed|signed|returned|complained|denied|underwent"
+    r"|testified|continues|presented|submitted|performed|described|reviewed|found|felt"
+    r"|sustained|received|declined|admitted|remains|who|was|is|has|had|did|does|will|would"
+    r"|could|should|can|may|might|must)\b"
+)
+
+
+def _plainly_a_word(text: str, match: re.Match[str], first_name: bool) -> bool:
+    token = match.group(0)
+    # markup writes an apostrophe as an entity ("Speed&#39;s test"); read what follows as text
+    before, after = text[: match.start()], html.unescape(text[match.end() : match.end() + 80])
+    if _TITLE_BEFORE.search(before):
+        return False
+    if token.lower() in eponym_surnames() and _HEAD_NOUN.match(after):
+        return True  # "Still's disease", "Speed test"
+    if re.match(r"-[A-Za-z]", after) or re.search(r"[A-Za-z]-$", before):
+        return True  # "High-Speed", "Still-present"
+    if token.isupper() or not _STARTS_SENTENCE.search(before):
+        return False
+    # a capital at a sentence start: the word, where a lower-case word (or a comma and one)
+    # follows that is not what a person does, and the word is plainly in use as a word: the
+    # same text writes it in lower case, it is among the commonest words, "of" follows, or it
+    # is a first name (which a letter rarely writes alone as a subject)
+    if not re.match(r",?\s+[a-z]", after) or _REPORTS.match(after):
+        return False
+    lower = re.compile(rf"(?<![A-Za-z-]){re.escape(token.lower())}(?![A-Za-z])")
+    return (
+        first_name
+        or is_very_common(token)
+        or after.startswith(" of ")
+        or lower.search(text) is not None
+    )
 
 
 def probes(case: Case) -> list[Probe]:
@@ -98,7 +154,17 @@ def probes(case: Case) -> list[Probe]:
             party = parties.get(known.field)
             tokens = searchable_tokens(party) if party else name_words(known.value)
             for token in tokens:
-                found.append(Probe(known, pattern=_word_pattern(token), word=True))
+                ambiguous = party is not None and party.person and needs_context(token)
+                first = party is not None and party.person and split_person(party.name).first
+                found.append(
+                    Probe(
+                        known,
+                        pattern=_word_pattern(token),
+                        word=True,
+                        ambiguous=ambiguous,
+                        first_name=bool(first) and token == first,
+                    )
+                )
             if party and party.person:
                 found.extend(_initial_probes(known, party.name))
             squeezed = _squeeze(known.value)
@@ -424,6 +490,10 @@ _DIGIT_RUN = re.compile(r"\d(?:[\d\s().\-/+]*\d)?")
 
 def _search(text: str, probe: Probe, squeezed: str, digit_runs: list[str]) -> bool:
     if probe.pattern is not None:
+        if probe.ambiguous:
+            return any(
+                not _plainly_a_word(text, m, probe.first_name) for m in probe.pattern.finditer(text)
+            )
         return probe.pattern.search(text) is not None
     if probe.squeezed is not None:
         return probe.squeezed in squeezed

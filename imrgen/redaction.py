@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum, StrEnum
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -313,9 +314,133 @@ def _token(word: str) -> str:
 
 
 def _word(word: str) -> str:
-    if word.lower() in COMMON_WORDS:  # an everyday word: a name only where written with a capital
+    if needs_context(word):  # an everyday word or an eponym: a name only written with a capital
         return f"(?-i:{_token(word.capitalize())}|{_token(word.upper())})"
     return f"(?:{_token(word)})"
+
+
+# -- names that are also words or eponyms -----------------------------------------------------
+
+# A name part at least this frequent as an English word (wordfreq's Zipf scale: 3 is about once
+# per million words; "baker" 4.2, "still" 5.9, "ricketts" 2.6) is a word as well as a name.
+COMMON_ZIPF = 3.0
+VERY_COMMON_ZIPF = 5.0
+# What follows an eponym: "Speed's test", "Baker cyst", "Still's disease".
+EPONYM_HEADS = (
+    r"(?:tests?|signs?|maneuvers?|manoeuvres?|disease|syndrome|fractures?|cysts?|palsy|lymphoma"
+    r"|contractures?|nodes?|neuromas?|tendon|lesions?|deformity|phenomenon|reflex|changes|canal"
+    r"|tenosynovitis|joint|injury|atrophy|classification|criteria|procedure|position)"
+)
+# Words that name a person's role: a name part beside one is a person ("attorney Graves").
+ROLE_WORDS = (
+    r"(?:attorneys?|counsel|lawyer|provider|physician|doctor|surgeon|therapist|chiropractor"
+    r"|nurse|reviewer|applicant|claimant|patient|worker|employee|psychologist|podiatrist)"
+)
+ADVERBS = r"(?:also|then|still|now|again|later|never|often|further|previously|subsequently)"
+# What a person does at the start of a sentence, where a word is capitalized anyway.
+PERSON_VERBS = (
+    r"(?:reported|reports|noted|notes|stated|states|said|says|wrote|writes|documented|documents"
+    r"|recommended|recommends|requested|requests|indicated|indicates|opined|opines|examined"
+    r"|examines|saw|sees|treated|treats|ordered|orders|referred|refers|diagnosed|diagnoses"
+    r"|prescribed|prescribes|explained|explains|agreed|agrees|asked|asks|signed|signs|returned"
+    r"|returns|complained|complains|denied|denies|underwent|attended|attends|testified|continues"
+    r"|continued|presented|presents|submitted|submits|performed|performs|described|describes"
+    r"|reviewed|reviews|found|finds|felt|feels|believes|believed|sustained|received|receives"
+    r"|declined|declines|endorsed|endorses|admitted|admits|remains|remained|who|himself|herself"
+    r"|appealed|appeals|argued|argues|contends|contended|disputes|disputed|filed|files"
+    r"|was|is|has|had|did|does|will|would|could|should|can|may|might|must|lives|lived|works"
+    r"|worked|walks|walked|uses|used|takes|took|went|says|told|tells|called|calls|underwent)"
+)
+
+
+@cache
+def eponym_surnames() -> frozenset[str]:
+    """The surnames of the medical eponyms shipped in imrgen/policies/eponyms.txt."""
+    text = (resources.files("imrgen") / "policies" / "eponyms.txt").read_text(encoding="utf-8")
+    names: set[str] = set()
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            surname = line.rsplit(" ", 1)[0]
+            names.add(surname.lower())
+            names.update(part.lower() for part in re.split(r"[-\s]", surname))
+    return frozenset(names)
+
+
+@cache
+def _dictionary_words() -> frozenset[str]:
+    """Webster's Second International (public domain) as the english-words package ships it:
+    common words in lower case, proper names with a capital, so "still" and "baker" are in
+    this set while "Patrick" and "Garcia" are not."""
+    from english_words import get_english_words_set
+
+    return frozenset(w for w in get_english_words_set(["web2"], lower=False) if w.islower())
+
+
+@cache
+def is_common_word(word: str) -> bool:
+    """Whether a name part is also an everyday English word: a dictionary word (or its plural)
+    that is common in use, by wordfreq's frequencies (both packages ship their data, so this
+    works offline). "Still", "Baker", "Speed" are; "Garcia", "Patrick", "Ricketts" are not."""
+    from wordfreq import zipf_frequency
+
+    bare = word.lower().replace("’", "'")
+    words = _dictionary_words()
+    listed = bare in words or (bare.endswith("s") and bare[:-1] in words)
+    return bare in COMMON_WORDS or (listed and zipf_frequency(bare, "en") >= COMMON_ZIPF)
+
+
+def is_very_common(word: str) -> bool:
+    """A word so common ("still", "chance", "speed") that a capital at a sentence start is far
+    more often the word than a person."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word.lower(), "en") >= VERY_COMMON_ZIPF
+
+
+def needs_context(word: str) -> bool:
+    """A name part that is also a word or an eponym: a person only with person context."""
+    return is_common_word(word) or word.lower() in eponym_surnames()
+
+
+def is_eponym_use(token: str, after: str) -> bool:
+    """ "Speed's test", "Baker cyst": the name part names a sign or disease here."""
+    return token.lower() in eponym_surnames() and (
+        re.match(rf"(?:['’]s?)?[\s\u00a0]+{EPONYM_HEADS}\b", after, re.I) is not None
+    )
+
+
+def is_person_mention(
+    token: str, before: str, after: str, title: bool, credentials: bool, used_as_word: bool
+) -> bool:
+    """Whether a name part that is also a word or an eponym, written as `token` between `before`
+    and `after`, stands for the person. Lower case never does (the pattern asks for a capital);
+    a title, credentials or a role word before it always do; an eponym followed by its head
+    ("Still's disease") and a hyphenated compound ("High-Speed", "Still-present") never do.
+    Elsewhere a capital in mid-sentence, and capitals, are a name. At a sentence start, where
+    any word has a capital, it is the word only where the case writes the word in lower case
+    too (`used_as_word`) and a comma or a lower-case word follows that is not what a person
+    does ("Still, the pain"; not "Speed reported", "Speed was", "Speed's report", "Chance, 45")."""
+    if title or credentials:
+        return True
+    if is_eponym_use(token, after):
+        return False
+    if re.match(r"[-‐‑][^\W\d_]", after) or re.search(r"[^\W\d_][-‐‑]$", before):
+        return False
+    if re.search(rf"\b{ROLE_WORDS},?[\s\u00a0]+$", before, re.I):
+        return True
+    if (token.isupper() and len(token) > 1) or not _SENTENCE_START.search(before):
+        return True
+    if not used_as_word:
+        return True
+    does = rf"(?:['’]s?)?,?[\s\u00a0]+(?:{ADVERBS}[\s\u00a0]+)?{PERSON_VERBS}\b"
+    if re.match(does, after) or re.match(r"['’]s?(?!\w)|,[\s\u00a0]+\d", after):
+        return True
+    if re.match(
+        rf",[\s\u00a0]+(?:the|his|her|their)[\s\u00a0]+(?:\w+[\s\u00a0]+)?{ROLE_WORDS}", after
+    ):
+        return True  # "Speed, the treating surgeon, wrote"
+    return re.match(r",[\s\u00a0]+\S|[\s\u00a0]+[a-z]", after) is None
 
 
 GAP = r"[\s\u00a0]+"
@@ -326,8 +451,8 @@ def person_pattern(name: str) -> str | None:
     person = split_person(name)
     if not person.first or not person.surname:
         return None
-    surname = GAP.join(_token(w) for w in person.surname)
-    first = _token(person.first)
+    surname = GAP.join(_word(w) for w in person.surname)
+    first = _word(person.first)
     middle_any = "|".join(
         f"{_capital(m)}\\.?" if len(m) == 1 else f"{_token(m)}|{_capital(m)}\\.?"
         for m in person.middles
@@ -653,6 +778,12 @@ class Redactor:
     def __init__(self, case: Case, policy: RedactionPolicy) -> None:
         self.policy = policy
         self.steps: list[tuple[re.Pattern[str], Replacement]] = []
+        # the words the case writes in lower case: where a name part is used as a word
+        self.lower_words = {
+            w
+            for _, text in case_texts(case)
+            for w in re.findall(r"(?<![\w.@/-])[a-z]+(?![\w@/-]|\.\w)", text)
+        }
         ids = policy.identifiers
         p = case.parties
         known = party_identifiers(p)
@@ -754,10 +885,21 @@ class Redactor:
                 key = _key(token)
                 roles_of.setdefault(key, set()).add(party.role)
                 token_patterns[key] = _word(token)
+        # name parts of people only: an organization's word is its name wherever it has a capital
+        first_keys = {
+            _key(person.first)
+            for party in parties
+            if party.person and (person := split_person(party.name)).first and person.surname
+        }
+        person_keys = {
+            key
+            for key, roles in roles_of.items()
+            if not roles & {"employer", "claims_administrator", "law_firm"}
+        }
         alternatives = [f"(?P<p{i}>{pattern})" for i, (pattern, _) in enumerate(full_forms)]
         ordered = sorted(token_patterns, key=len, reverse=True)
         tokens = "|".join(token_patterns[k] for k in ordered)
-        alternatives.append(f"(?P<title>{TITLE})?(?P<tok>{tokens}){CREDENTIALS}")
+        alternatives.append(f"(?P<title>{TITLE})?(?P<tok>{tokens})(?P<cred>{CREDENTIALS})")
         pattern = r"(?<![\w@])(?:" + "|".join(alternatives) + r")" + POSSESSIVE + r"(?![\w@])"
 
         def replace(m: re.Match[str]) -> str:
@@ -767,7 +909,28 @@ class Redactor:
                     role = party.role
                     break
             if role is None:
-                candidates = roles_of.get(_key(m.group("tok")), set())
+                token = m.group("tok")
+                before, after = (
+                    m.string[: m.start()],
+                    m.string[m.end() - len(m.group("poss") or "") :],
+                )
+                if (
+                    _key(token) in person_keys
+                    and needs_context(token)
+                    and not is_person_mention(
+                        token,
+                        before,
+                        after,
+                        bool(m.group("title")),
+                        bool(m.group("cred")),
+                        token.lower() in self.lower_words
+                        or is_very_common(token)
+                        or _key(token) in first_keys  # a first name alone is rarely the subject
+                        or re.match(r"[\s\u00a0]+of\b", after) is not None,
+                    )
+                ):
+                    return m.group(0)
+                candidates = roles_of.get(_key(token), set())
                 title = (m.group("title") or "").lower()
                 if len(candidates) > 1 and title.startswith(("dr", "doctor")):
                     candidates = {r for r in candidates if r in PROVIDER_ROLES} or candidates
@@ -776,8 +939,18 @@ class Redactor:
             text = self._text_for(rule)
             if text is None:
                 return m.group(0)
+            if rule.action is Action.PHRASE and _role_named(text, m.string[: m.start()]):
+                text = DROPPED  # "Her attorney, Dawn Graves, wrote": the role is named already
             if text and m.group("poss"):
                 text += "'s"
+            # credentials at a sentence's end carry its full stop: "read by Anne Roe, M.D. The"
+            if (
+                text
+                and m.group(0).endswith(".")
+                and not text.endswith(".")
+                and re.match(r"[\s\u00a0]+[A-Z\d\"“(]|[\s\u00a0]*$", m.string[m.end() :])
+            ):
+                text += "."
             if (
                 text
                 and rule.action is Action.PHRASE
@@ -794,7 +967,20 @@ class Redactor:
             value = pattern.sub(replace, value)
         if value == original:
             return value
+        # a mention dropped beside its role takes its commas of apposition with it
+        value = re.sub(rf",[\s\u00a0]*{DROPPED},(?=\s)|[\s\u00a0]*{DROPPED}", "", value)
         return _tidy(value, self.policy)
+
+
+DROPPED = "\u2060"  # a mention left out because the role beside it names it already
+
+
+def _role_named(phrase: str, before: str) -> bool:
+    """Whether the words just before a mention already name the role the phrase would name:
+    "Her attorney" before "the attorney", "the treating provider," before "the treating
+    provider"."""
+    last = re.escape(phrase.split()[-1])
+    return re.search(rf"\b{last},?[\s\u00a0]+$", before, re.I) is not None
 
 
 def _key(token: str) -> str:

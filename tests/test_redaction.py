@@ -28,11 +28,11 @@ from imrgen.leaks import find_leaks
 from imrgen.loading import load_case
 from imrgen.model import Employee, Parties
 from imrgen.redaction import (
-    COMMON_WORDS,
     PolicyError,
     RedactionPolicy,
     case_texts,
     default_policy,
+    needs_context,
     redact,
 )
 from imrgen.writers import RenderOptions, get_writer
@@ -550,7 +550,8 @@ def word_scan(data: bytes, case: imrgen.Case, planted: dict[str, list[str]]) -> 
         for token in re.findall(r"[A-Za-z]+", name):
             if len(token) < 3 or token.lower() in LEGAL_SUFFIXES | set(COMMON_ORGS_GENERIC):
                 continue
-            flags = 0 if token.lower() in COMMON_WORDS else re.I
+            # a name part that is also an everyday word is a name only with a capital
+            flags = 0 if needs_context(token) else re.I
             if re.search(rf"(?<![A-Za-z]){re.escape(token)}(?![A-Za-z])", text, flags):
                 found.append(f"name token {token[:2]}…")
     digits = re.sub(r"\D", "", text)
