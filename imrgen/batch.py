@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -36,6 +36,9 @@ from .loading import CASE_SUFFIXES, is_case_file, load_case
 from .model import Case, Edition
 from .readers import parse, readers
 from .writers import RenderOptions, check_formats, get_writer
+
+if TYPE_CHECKING:
+    from .redaction import RedactionPolicy
 
 MANIFEST_NAME = ".imrgen-manifest.jsonl"
 # What the output folder answers when it cannot take more: full, over quota, read-only, no
@@ -67,6 +70,7 @@ class Job:
     options: RenderOptions
     fingerprint: str
     previous: dict[str, Any] | None = None  # this input's record from an earlier run
+    policy: RedactionPolicy | None = None  # public versions: the redaction policy
 
 
 @dataclass(frozen=True)
@@ -221,7 +225,9 @@ def dependency_versions() -> dict[str, str]:
     return dict(sorted(found.items()))
 
 
-def options_fingerprint(options: RenderOptions, public: bool) -> str:
+def options_fingerprint(
+    options: RenderOptions, public: bool, policy: RedactionPolicy | None = None
+) -> str:
     """A digest of everything besides the input that decides the outputs' bytes: the versions
     of imrgen and its dependencies, the render options, the templates and styles, and the
     redaction policy. A changed template or an upgrade therefore redoes every letter; an
@@ -244,7 +250,7 @@ def options_fingerprint(options: RenderOptions, public: bool) -> str:
     for root in (templates.templates, templates.styles, templates.user_templates):
         _tree_digest(digest, root)
     if public:
-        digest.update(_policy_text().encode())
+        digest.update(policy.model_dump_json().encode() if policy else _policy_text().encode())
     return digest.hexdigest()
 
 
@@ -387,17 +393,18 @@ def run_job(job: Job) -> InputResult:
         if needed:
             case = _load(job, data)
             stem = job.stem
-            if job.public:
-                case = _redact_function()(case)
-                # A public file is named by its case number, never by the input's file name,
-                # which may carry a person's name.
-                stem = case.header.case_number or f"letter-{sha[:12]}"
-            for fmt in needed:
-                writer = get_writer(fmt)
-                rendered = writer.write(case, job.options)
-                relative = f"{stem}{writer.suffix}"
-                write_atomic(out_dir / relative, rendered)
-                outputs[fmt] = {"path": relative, "sha256": hashlib.sha256(rendered).hexdigest()}
+            if job.public:  # named by case number, never by the input's name (it may name a person)
+                outputs.update(_write_public(job, case, needed, sha, out_dir))
+            else:
+                for fmt in needed:
+                    writer = get_writer(fmt)
+                    rendered = writer.write(case, job.options)
+                    relative = f"{stem}{writer.suffix}"
+                    write_atomic(out_dir / relative, rendered)
+                    outputs[fmt] = {
+                        "path": relative,
+                        "sha256": hashlib.sha256(rendered).hexdigest(),
+                    }
         status: Status = "ok" if needed else "skipped"
         return InputResult(
             source=job.source,
@@ -421,6 +428,27 @@ def run_job(job: Job) -> InputResult:
         # a bug, not bad input: keep the traceback in the manifest
         message = f"{job.source}: internal error ({type(exc).__name__}: {exc})"
         return _failed_job(job, message, sha, started, detail=traceback.format_exc())
+
+
+def _write_public(
+    job: Job, case: Case, formats: list[str], sha: str, out_dir: Path
+) -> dict[str, dict[str, str]]:
+    """The public pipeline (imrgen.public: redact, render, leak-check every file), written to
+    pending files that the batch renames once it knows no other input makes the same name."""
+    from .public import public_name, public_version
+
+    files = public_version(case, formats, job.policy, job.options, name=job.source, digest=sha)
+    written: dict[str, dict[str, str]] = {}
+    for fmt, rendered in files.items():
+        relative = public_name(case, fmt, sha)
+        pending = f".{relative}.{sha[:12]}.pending.part"  # a killed run's leftovers are removed
+        write_atomic(out_dir / pending, rendered)
+        written[fmt] = {
+            "path": relative,
+            "sha256": hashlib.sha256(rendered).hexdigest(),
+            "pending": pending,
+        }
+    return written
 
 
 def _failed_job(
@@ -686,9 +714,11 @@ def iter_results(
     scheduler: str | None = None,
     options: RenderOptions | None = None,
     on_start: Callable[[int], None] | None = None,
+    policy: RedactionPolicy | None = None,
 ) -> Iterator[InputResult]:
     """Run a batch and yield each input's result as it finishes (in finishing order), each
-    already recorded in the manifest. `on_start` is told the number of inputs first."""
+    already recorded in the manifest. `on_start` is told the number of inputs first. Public
+    versions (`public`, redacted by `policy`) go through imrgen.public's one pipeline."""
     fmts = _check_formats(formats)
     options = options or RenderOptions()
     if public:
@@ -696,7 +726,7 @@ def iter_results(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     out_abs = out.resolve()
-    fingerprint = options_fingerprint(options, public)
+    fingerprint = options_fingerprint(options, public, policy)
     with _locked(out_abs):
         _remove_stale_parts(out_abs)
         manifest = Manifest(out_abs / MANIFEST_NAME)
@@ -712,6 +742,7 @@ def iter_results(
                 options=options,
                 fingerprint=fingerprint,
                 previous=manifest.records.get(str(path.resolve())),
+                policy=policy,
             )
             for path, stem in pairs
         ]
@@ -727,7 +758,7 @@ def iter_results(
                 results = _dask_results(batch, scheduler, fmts, public)
             else:
                 results = _local_results(batch, workers, fmts, public)
-            claimed: dict[str, str] = {}
+            claimed = _claimed_before(manifest, out_abs) if public else {}
             try:
                 for result in results:
                     result = _claim(result, claimed, out_abs)
@@ -747,25 +778,51 @@ def iter_results(
                 results.close()  # start nothing more (the pool cancels what it has queued)
 
 
+def _claimed_before(manifest: Manifest, out_dir: Path) -> dict[str, str]:
+    """The public files that earlier runs wrote here, and which input made each: a later input
+    of the same case number must not replace another input's file."""
+    claimed: dict[str, str] = {}
+    for source, record in manifest.records.items():
+        if record.get("status") in ("ok", "skipped"):
+            for output in (record.get("outputs") or {}).values():
+                if (out_dir / output["path"]).is_file():
+                    claimed[output["path"]] = source
+    return claimed
+
+
 def _claim(result: InputResult, claimed: dict[str, str], out_dir: Path) -> InputResult:
-    """Two inputs that made the same output file (public versions of one case number): the
-    second is an error, and the file is removed so that neither counts as done."""
+    """Give each output file to one input. A public version waits in a pending file until it
+    is given its name (its case number); a second input that makes the same name is an error
+    naming the first, and the first input's file stays as it is."""
+    pending = {
+        fmt: record.pop("pending") for fmt, record in result.outputs.items() if "pending" in record
+    }
+    message: str | None = None
     for record in result.outputs.values():
         other = claimed.get(record["path"])
         if other is not None and other != result.path:
-            (out_dir / record["path"]).unlink(missing_ok=True)
             message = (
                 f"{result.source}: makes {record['path']}, as {other} does"
                 " (the same case number); run them in separate batches"
             )
-            return InputResult(
-                source=result.source,
-                path=result.path,
-                status="error",
-                sha256=result.sha256,
-                error=message,
-                seconds=result.seconds,
-            )
+            break
+    if message is None:
+        try:
+            for fmt, name in pending.items():
+                os.replace(out_dir / name, out_dir / result.outputs[fmt]["path"])
+        except OSError as exc:
+            message = f"{result.source}: cannot write {exc.filename}: {exc.strerror or exc}"
+    if message is not None:
+        for name in pending.values():
+            (out_dir / name).unlink(missing_ok=True)
+        return InputResult(
+            source=result.source,
+            path=result.path,
+            status="error",
+            sha256=result.sha256,
+            error=message,
+            seconds=result.seconds,
+        )
     for record in result.outputs.values():
         claimed[record["path"]] = result.path
     return result
@@ -781,6 +838,7 @@ def run(
     scheduler: str | None = None,
     progress: Progress | None = None,
     options: RenderOptions | None = None,
+    policy: RedactionPolicy | None = None,
 ) -> BatchSummary:
     """Run a batch to the end; `progress(result, finished, total)` hears of each input."""
     summary = BatchSummary(manifest=Path(out_dir).resolve() / MANIFEST_NAME)
@@ -799,6 +857,7 @@ def run(
             scheduler=scheduler,
             options=options,
             on_start=start,
+            policy=policy,
         ),
         start=1,
     ):

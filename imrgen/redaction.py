@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum, StrEnum
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -129,12 +130,25 @@ class RedactionPolicy(BaseModel):
             known = ", ".join(
                 sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
             )
-            raise PolicyError(f"unknown policy '{name}'; shipped: {known}")
+            raise PolicyError(
+                f"unknown policy '{name}'; shipped: {known} (or the path of a YAML file)"
+            )
         return cls.from_text(entry.read_text(encoding="utf-8"), f"imrgen/policies/{name}.yaml")
 
 
 def default_policy() -> RedactionPolicy:
     return RedactionPolicy.named("default")
+
+
+def load_policy(value: str | Path | None) -> RedactionPolicy:
+    """The --policy option: a policy shipped with imrgen by name ("marker-only"), or the path
+    of the user's own YAML file; none means the default."""
+    if value is None or value == "":
+        return default_policy()
+    text = str(value)
+    if isinstance(value, Path) or re.search(r"[/\\]|\.ya?ml$", text):
+        return RedactionPolicy.from_yaml(text)
+    return RedactionPolicy.named(text)
 
 
 # -- the parties and their names ------------------------------------------------------------
@@ -146,6 +160,8 @@ CREDENTIAL_WORDS = {
     "md", "do", "dc", "phd", "pa", "pa-c", "np", "rn", "dpm", "dds", "od", "psyd", "lac",
     "esq", "jr", "sr", "ii", "iii", "iv", "facs", "faaos", "mph", "msn", "fnp",
 }  # fmt: skip
+# Credentials written as dotted capitals, which initials of a person must not be taken for.
+DOTTED_CREDENTIALS = {"md", "do", "dc", "pa", "np", "rn", "od", "dds", "dpm", "mph", "phd", "psyd"}
 PARTICLES = {"de", "del", "della", "la", "le", "van", "von", "der", "den", "da", "di", "du", "st"}
 # Words that name organizations but say nothing about which one; never searched alone.
 ORG_WORDS = {
@@ -298,9 +314,133 @@ def _token(word: str) -> str:
 
 
 def _word(word: str) -> str:
-    if word.lower() in COMMON_WORDS:  # an everyday word: a name only where written with a capital
+    if needs_context(word):  # an everyday word or an eponym: a name only written with a capital
         return f"(?-i:{_token(word.capitalize())}|{_token(word.upper())})"
     return f"(?:{_token(word)})"
+
+
+# -- names that are also words or eponyms -----------------------------------------------------
+
+# A name part at least this frequent as an English word (wordfreq's Zipf scale: 3 is about once
+# per million words; "baker" 4.2, "still" 5.9, "ricketts" 2.6) is a word as well as a name.
+COMMON_ZIPF = 3.0
+VERY_COMMON_ZIPF = 5.0
+# What follows an eponym: "Speed's test", "Baker cyst", "Still's disease".
+EPONYM_HEADS = (
+    r"(?:tests?|signs?|maneuvers?|manoeuvres?|disease|syndrome|fractures?|cysts?|palsy|lymphoma"
+    r"|contractures?|nodes?|neuromas?|tendon|lesions?|deformity|phenomenon|reflex|changes|canal"
+    r"|tenosynovitis|joint|injury|atrophy|classification|criteria|procedure|position)"
+)
+# Words that name a person's role: a name part beside one is a person ("attorney Graves").
+ROLE_WORDS = (
+    r"(?:attorneys?|counsel|lawyer|provider|physician|doctor|surgeon|therapist|chiropractor"
+    r"|nurse|reviewer|applicant|claimant|patient|worker|employee|psychologist|podiatrist)"
+)
+ADVERBS = r"(?:also|then|still|now|again|later|never|often|further|previously|subsequently)"
+# What a person does at the start of a sentence, where a word is capitalized anyway.
+PERSON_VERBS = (
+    r"(?:reported|reports|noted|notes|stated|states|said|says|wrote|writes|documented|documents"
+    r"|recommended|recommends|requested|requests|indicated|indicates|opined|opines|examined"
+    r"|examines|saw|sees|treated|treats|ordered|orders|referred|refers|diagnosed|diagnoses"
+    r"|prescribed|prescribes|explained|explains|agreed|agrees|asked|asks|signed|signs|returned"
+    r"|returns|complained|complains|denied|denies|underwent|attended|attends|testified|continues"
+    r"|continued|presented|presents|submitted|submits|performed|performs|described|describes"
+    r"|reviewed|reviews|found|finds|felt|feels|believes|believed|sustained|received|receives"
+    r"|declined|declines|endorsed|endorses|admitted|admits|remains|remained|who|himself|herself"
+    r"|appealed|appeals|argued|argues|contends|contended|disputes|disputed|filed|files"
+    r"|was|is|has|had|did|does|will|would|could|should|can|may|might|must|lives|lived|works"
+    r"|worked|walks|walked|uses|used|takes|took|went|says|told|tells|called|calls|underwent)"
+)
+
+
+@cache
+def eponym_surnames() -> frozenset[str]:
+    """The surnames of the medical eponyms shipped in imrgen/policies/eponyms.txt."""
+    text = (resources.files("imrgen") / "policies" / "eponyms.txt").read_text(encoding="utf-8")
+    names: set[str] = set()
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            surname = line.rsplit(" ", 1)[0]
+            names.add(surname.lower())
+            names.update(part.lower() for part in re.split(r"[-\s]", surname))
+    return frozenset(names)
+
+
+@cache
+def _dictionary_words() -> frozenset[str]:
+    """Webster's Second International (public domain) as the english-words package ships it:
+    common words in lower case, proper names with a capital, so "still" and "baker" are in
+    this set while "Patrick" and "Garcia" are not."""
+    from english_words import get_english_words_set
+
+    return frozenset(w for w in get_english_words_set(["web2"], lower=False) if w.islower())
+
+
+@cache
+def is_common_word(word: str) -> bool:
+    """Whether a name part is also an everyday English word: a dictionary word (or its plural)
+    that is common in use, by wordfreq's frequencies (both packages ship their data, so this
+    works offline). "Still", "Baker", "Speed" are; "Garcia", "Patrick", "Ricketts" are not."""
+    from wordfreq import zipf_frequency
+
+    bare = word.lower().replace("’", "'")
+    words = _dictionary_words()
+    listed = bare in words or (bare.endswith("s") and bare[:-1] in words)
+    return bare in COMMON_WORDS or (listed and zipf_frequency(bare, "en") >= COMMON_ZIPF)
+
+
+def is_very_common(word: str) -> bool:
+    """A word so common ("still", "chance", "speed") that a capital at a sentence start is far
+    more often the word than a person."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word.lower(), "en") >= VERY_COMMON_ZIPF
+
+
+def needs_context(word: str) -> bool:
+    """A name part that is also a word or an eponym: a person only with person context."""
+    return is_common_word(word) or word.lower() in eponym_surnames()
+
+
+def is_eponym_use(token: str, after: str) -> bool:
+    """ "Speed's test", "Baker cyst": the name part names a sign or disease here."""
+    return token.lower() in eponym_surnames() and (
+        re.match(rf"(?:['’]s?)?[\s\u00a0]+{EPONYM_HEADS}\b", after, re.I) is not None
+    )
+
+
+def is_person_mention(
+    token: str, before: str, after: str, title: bool, credentials: bool, used_as_word: bool
+) -> bool:
+    """Whether a name part that is also a word or an eponym, written as `token` between `before`
+    and `after`, stands for the person. Lower case never does (the pattern asks for a capital);
+    a title, credentials or a role word before it always do; an eponym followed by its head
+    ("Still's disease") and a hyphenated compound ("High-Speed", "Still-present") never do.
+    Elsewhere a capital in mid-sentence, and capitals, are a name. At a sentence start, where
+    any word has a capital, it is the word only where the case writes the word in lower case
+    too (`used_as_word`) and a comma or a lower-case word follows that is not what a person
+    does ("Still, the pain"; not "Speed reported", "Speed was", "Speed's report", "Chance, 45")."""
+    if title or credentials:
+        return True
+    if is_eponym_use(token, after):
+        return False
+    if re.match(r"[-‐‑][^\W\d_]", after) or re.search(r"[^\W\d_][-‐‑]$", before):
+        return False
+    if re.search(rf"\b{ROLE_WORDS},?[\s\u00a0]+$", before, re.I):
+        return True
+    if (token.isupper() and len(token) > 1) or not _SENTENCE_START.search(before):
+        return True
+    if not used_as_word:
+        return True
+    does = rf"(?:['’]s?)?,?[\s\u00a0]+(?:{ADVERBS}[\s\u00a0]+)?{PERSON_VERBS}\b"
+    if re.match(does, after) or re.match(r"['’]s?(?!\w)|,[\s\u00a0]+\d", after):
+        return True
+    if re.match(
+        rf",[\s\u00a0]+(?:the|his|her|their)[\s\u00a0]+(?:\w+[\s\u00a0]+)?{ROLE_WORDS}", after
+    ):
+        return True  # "Speed, the treating surgeon, wrote"
+    return re.match(r",[\s\u00a0]+\S|[\s\u00a0]+[a-z]", after) is None
 
 
 GAP = r"[\s\u00a0]+"
@@ -311,8 +451,8 @@ def person_pattern(name: str) -> str | None:
     person = split_person(name)
     if not person.first or not person.surname:
         return None
-    surname = GAP.join(_token(w) for w in person.surname)
-    first = _token(person.first)
+    surname = GAP.join(_word(w) for w in person.surname)
+    first = _word(person.first)
     middle_any = "|".join(
         f"{_capital(m)}\\.?" if len(m) == 1 else f"{_token(m)}|{_capital(m)}\\.?"
         for m in person.middles
@@ -320,13 +460,39 @@ def person_pattern(name: str) -> str | None:
     middles = f"(?:(?:{middle_any}){GAP})*" if person.middles else ""
     letters = "".join(sorted({w[0].upper() for w in (person.first, *person.middles)}))
     initials = f"(?:(?-i:[{re.escape(letters)}])\\.?\\s*){{1,3}}"
+    # an initial standing with the surname is part of the name: "Ricketts, J.", "Ricketts, J"
+    one_initial = f"(?-i:[{re.escape(letters)}])(?:\\.|(?!\\w))"
+    trailing = f"{one_initial}(?:\\s?{one_initial}){{0,2}}"
     forms = [
-        f"{first}{GAP}{middles}{surname}",
+        f"{first}{GAP}{middles}(?:(?-i:[A-Z])\\.?{GAP})?{surname}",  # "Jordan M. Ricketts"
         f"{initials}(?<=[\\s.]){surname}",
-        f"{surname},{GAP}{first}" + (f"(?:{GAP}(?:{middle_any})(?!\\w))*" if middle_any else ""),
+        f"{surname},{GAP}{first}"
+        + (f"(?:{GAP}(?:{middle_any})(?!\\w))*" if middle_any else "(?:\\s(?-i:[A-Z])\\.(?!\\w))?"),
+        f"{surname},{GAP}{trailing}",
     ]
+    dotted = _dotted_initials(person)
+    if dotted:
+        forms.append(dotted)
     body = "|".join(f"(?:{f})" for f in forms)
     return f"(?:{TITLE})?(?:{body}){CREDENTIALS}"
+
+
+def initials_of(person: PersonName) -> str:
+    """The capitals of a person's name ("JMR" for Jordan M. Ricketts), or "" where they are a
+    credential ("M.D.", "D.O.") and so say nothing about the person."""
+    words = [w for w in (person.first, *person.middles) if w]
+    if not words or not person.surname:
+        return ""
+    letters = "".join(w[0].upper() for w in words) + person.surname[-1][0].upper()
+    return "" if letters.lower() in DOTTED_CREDENTIALS else letters
+
+
+def _dotted_initials(person: PersonName) -> str | None:
+    """A person written as initials with full stops: "J.R.", "J. M. R." (case as written)."""
+    letters = initials_of(person)
+    if not letters:
+        return None
+    return "(?-i:" + r"\s?".join(f"{re.escape(c)}\\." for c in letters) + ")"
 
 
 def _capital(word: str) -> str:
@@ -371,7 +537,7 @@ CLAIM_LIKE = re.compile(
     r"(?<![\w/.-])(?=(?:[A-Z-]*\d){7})[A-Z]{0,5}-?\d[A-Z0-9]*(?:-[A-Z0-9]+)*(?![\w/.-])"
 )
 STREET_SUFFIX = (
-    r"(?:Street|St|Avenue|Ave|Boulevard|Blvd|Road|Rd|Drive|Dr|Lane|Ln|Way|Court|Ct|Place|Pl"
+    r"(?:Street|Avenue|Ave|Boulevard|Blvd|Road|Rd|Drive|Lane|Ln|Way|Court|Ct|Place|Pl"
     r"|Parkway|Pkwy|Circle|Cir|Highway|Hwy|Terrace|Ter|Square|Sq|Trail|Trl|Plaza|Alley|Loop"
     r"|Row|Path|Pike|Expressway|Freeway)"
 )
@@ -379,18 +545,59 @@ UNIT = r"(?:,?\s*(?:Suite|Ste\.?|Apt\.?|Apartment|Unit|Building|Bldg\.?|Floor|Fl
 CITY_STATE_ZIP = (
     r"[A-Z][a-z]+(?:\s[A-Z][a-z]+){0,2},?\s+(?:CA|Calif\.?|California)\s+9\d{4}(?:-\d{4})?"
 )
+# "Dr" and "St" are street suffixes and also titles ("12 Sessions Per Dr. Jones", "St. Mary's"):
+# a suffix only where no capitalized word follows, unless that word starts a unit or a city.
+TITLE_OR_SUFFIX = (
+    r"(?:Dr|St)\b(?!\.?\s+(?!(?:Suite|Ste|Apt|Apartment|Unit|Building|Bldg|Floor|Fl)\b"
+    rf"|{CITY_STATE_ZIP})[A-Z])\.?"
+)
 ADDRESS = re.compile(
     rf"(?<![\w/.-])\d{{1,6}}[A-Z]?\s+(?:[NSEW]\.?\s+)?(?:(?:[A-Z][A-Za-z'\-]*|\d+(?:st|nd|rd|th))\.?\s+){{1,4}}"
-    rf"{STREET_SUFFIX}\b\.?{UNIT}?(?:,?\s+{CITY_STATE_ZIP})?"
+    rf"(?:{STREET_SUFFIX}\b\.?|{TITLE_OR_SUFFIX}){UNIT}?(?:,?\s+{CITY_STATE_ZIP})?"
     rf"|\b(?:P\.?\s*O\.?\s*Box|Post\s+Office\s+Box)\s+\d+(?:,?\s+{CITY_STATE_ZIP})?"
     rf"|\b{CITY_STATE_ZIP}\b"
 )
+MONTHS = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
+    "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
+}  # fmt: skip
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+)
+_ORDINAL = r"(?:st|nd|rd|th)?"
+# A date as letters write one, labelled or not: 2/19/1973, 02-19-73, 1973-02-19, February 19,
+# 1973, Feb. 19th 1973, 19 Feb 1973, the 19th of February, 1973.
+DATE_TEXT = (
+    r"(?i:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})(?![\d/-])|\d{4}-\d{1,2}-\d{1,2}(?!\d)"
+    rf"|{_MONTH}\.?\s+\d{{1,2}}{_ORDINAL},?\s+\d{{4}}"
+    rf"|(?:the\s+)?\d{{1,2}}{_ORDINAL}\s+(?:of\s+)?{_MONTH}\.?,?\s+\d{{4}})"
+)
+DATES = re.compile(rf"(?<![\w/.-]){DATE_TEXT}(?!\w)")
 DOB_LABEL = re.compile(
     r"(?i:\b(?:DOB|D\.O\.B\.|date\s+of\s+birth|birth\s*date|born(?:\s+on)?)\s*(?:is\s+|of\s+)?[:#]?\s*)"
-    r"(?P<dobvalue>\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{2}-\d{2}"
-    r"|(?i:[A-Z][a-z]{2,8}\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}\s+[A-Z][a-z]{2,8}\.?\s+\d{4}))"
+    rf"(?P<dobvalue>{DATE_TEXT})"
 )
+
+
 _DATE = re.compile(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}$|^\d{4}-\d{2}-\d{2}$")
+
+
+def names_date(text: str, value: date) -> bool:
+    """Whether a DATE_TEXT match names this date (numbers month first, as US letters write
+    them; a two-digit year stands for any century)."""
+    numbers = [int(n) for n in re.findall(r"\d+", text)]
+    words = re.sub(r"(?i)\b(?:the|of)\b|(?<=\d)(?:st|nd|rd|th)", "", text)
+    month_word = re.search(r"[A-Za-z]{3,}", words)
+    if month_word:
+        month = MONTHS.get(month_word.group(0)[:3].lower())
+        day, year = numbers[0], numbers[-1]
+    elif re.match(r"\d{4}-", text.strip()):
+        year, month, day = numbers
+    else:
+        month, day, year = numbers
+    century = 100 if year < 100 else 10_000
+    return (month, day, year % century) == (value.month, value.day, value.year % century)
 
 
 def date_forms(value: date) -> list[str]:
@@ -525,15 +732,33 @@ def _claim_like(value: str) -> bool:
     )
 
 
+# The free text of a case: what a writer of the letter typed. Everything else (the header, the
+# organization, the reviewer's qualifications, guideline citations, the fixed wording a template
+# puts around a request) is structure, printed as the guidelines and the form write it, and is
+# never rewritten: an injured worker named Hand must not turn "Forearm, Wrist, and Hand
+# Complaints" into something the guidelines never said.
+FREE_TEXT = re.compile(
+    r"summary\[\d+\]"
+    r"|items\[\d+\]\.(?:request|rationale\[\d+\]|modification\.(?:original_request|authorized)"
+    r"|(?:claims_administrator|reviewer)_basis\.text)"
+)
+
+
+def is_free_text(path: str) -> bool:
+    """Whether the field at this path is free text (redacted) rather than structure (kept)."""
+    return FREE_TEXT.fullmatch(path) is not None
+
+
 def case_texts(case: Case) -> Iterator[tuple[str, str]]:
-    """Every free text a letter prints, with its field path (the header holds no free text)."""
+    """Every free text a letter prints, with its field path."""
     data = case.model_copy(update={"parties": None, "header": None})
 
     def walk(value: Any, path: str) -> Iterator[tuple[str, str]]:
         if isinstance(value, Enum):
             return
         if isinstance(value, str):
-            yield path, value
+            if is_free_text(path):
+                yield path, value
         elif isinstance(value, BaseModel):
             for name in type(value).model_fields:
                 yield from walk(getattr(value, name), f"{path}.{name}" if path else name)
@@ -553,6 +778,12 @@ class Redactor:
     def __init__(self, case: Case, policy: RedactionPolicy) -> None:
         self.policy = policy
         self.steps: list[tuple[re.Pattern[str], Replacement]] = []
+        # the words the case writes in lower case: where a name part is used as a word
+        self.lower_words = {
+            w
+            for _, text in case_texts(case)
+            for w in re.findall(r"(?<![\w.@/-])[a-z]+(?![\w@/-]|\.\w)", text)
+        }
         ids = policy.identifiers
         p = case.parties
         known = party_identifiers(p)
@@ -584,12 +815,13 @@ class Redactor:
             )
         self._add(CLAIM_LIKE.pattern, self._claim_like(ids.claim_number))
         if p is not None and p.employee is not None and p.employee.date_of_birth is not None:
-            forms = date_forms(p.employee.date_of_birth)
-            self._add(
-                r"(?<![\w/.-])(?:" + "|".join(_loose(f) for f in forms) + r")(?![\w/-])",
-                self._fixed(ids.date_of_birth),
-                re.I,
-            )
+            birth = p.employee.date_of_birth
+            text = self._text_for(ids.date_of_birth)
+
+            def birth_date(m: re.Match[str]) -> str:
+                return text if text is not None and names_date(m.group(0), birth) else m.group(0)
+
+            self._add(DATES.pattern, birth_date)
         self._add_names(parties_of(p))
 
     # each step is a pattern and what a match becomes
@@ -653,10 +885,21 @@ class Redactor:
                 key = _key(token)
                 roles_of.setdefault(key, set()).add(party.role)
                 token_patterns[key] = _word(token)
+        # name parts of people only: an organization's word is its name wherever it has a capital
+        first_keys = {
+            _key(person.first)
+            for party in parties
+            if party.person and (person := split_person(party.name)).first and person.surname
+        }
+        person_keys = {
+            key
+            for key, roles in roles_of.items()
+            if not roles & {"employer", "claims_administrator", "law_firm"}
+        }
         alternatives = [f"(?P<p{i}>{pattern})" for i, (pattern, _) in enumerate(full_forms)]
         ordered = sorted(token_patterns, key=len, reverse=True)
         tokens = "|".join(token_patterns[k] for k in ordered)
-        alternatives.append(f"(?P<title>{TITLE})?(?P<tok>{tokens}){CREDENTIALS}")
+        alternatives.append(f"(?P<title>{TITLE})?(?P<tok>{tokens})(?P<cred>{CREDENTIALS})")
         pattern = r"(?<![\w@])(?:" + "|".join(alternatives) + r")" + POSSESSIVE + r"(?![\w@])"
 
         def replace(m: re.Match[str]) -> str:
@@ -666,7 +909,28 @@ class Redactor:
                     role = party.role
                     break
             if role is None:
-                candidates = roles_of.get(_key(m.group("tok")), set())
+                token = m.group("tok")
+                before, after = (
+                    m.string[: m.start()],
+                    m.string[m.end() - len(m.group("poss") or "") :],
+                )
+                if (
+                    _key(token) in person_keys
+                    and needs_context(token)
+                    and not is_person_mention(
+                        token,
+                        before,
+                        after,
+                        bool(m.group("title")),
+                        bool(m.group("cred")),
+                        token.lower() in self.lower_words
+                        or is_very_common(token)
+                        or _key(token) in first_keys  # a first name alone is rarely the subject
+                        or re.match(r"[\s\u00a0]+of\b", after) is not None,
+                    )
+                ):
+                    return m.group(0)
+                candidates = roles_of.get(_key(token), set())
                 title = (m.group("title") or "").lower()
                 if len(candidates) > 1 and title.startswith(("dr", "doctor")):
                     candidates = {r for r in candidates if r in PROVIDER_ROLES} or candidates
@@ -675,8 +939,18 @@ class Redactor:
             text = self._text_for(rule)
             if text is None:
                 return m.group(0)
+            if rule.action is Action.PHRASE and _role_named(text, m.string[: m.start()]):
+                text = DROPPED  # "Her attorney, Dawn Graves, wrote": the role is named already
             if text and m.group("poss"):
                 text += "'s"
+            # credentials at a sentence's end carry its full stop: "read by Anne Roe, M.D. The"
+            if (
+                text
+                and m.group(0).endswith(".")
+                and not text.endswith(".")
+                and re.match(r"[\s\u00a0]+[A-Z\d\"“(]|[\s\u00a0]*$", m.string[m.end() :])
+            ):
+                text += "."
             if (
                 text
                 and rule.action is Action.PHRASE
@@ -693,7 +967,20 @@ class Redactor:
             value = pattern.sub(replace, value)
         if value == original:
             return value
+        # a mention dropped beside its role takes its commas of apposition with it
+        value = re.sub(rf",[\s\u00a0]*{DROPPED},(?=\s)|[\s\u00a0]*{DROPPED}", "", value)
         return _tidy(value, self.policy)
+
+
+DROPPED = "\u2060"  # a mention left out because the role beside it names it already
+
+
+def _role_named(phrase: str, before: str) -> bool:
+    """Whether the words just before a mention already name the role the phrase would name:
+    "Her attorney" before "the attorney", "the treating provider," before "the treating
+    provider"."""
+    last = re.escape(phrase.split()[-1])
+    return re.search(rf"\b{last},?[\s\u00a0]+$", before, re.I) is not None
 
 
 def _key(token: str) -> str:
@@ -723,22 +1010,23 @@ def redact(case: Case, policy: RedactionPolicy | None = None) -> Case:
     policy = policy or default_policy()
     redactor = Redactor(case, policy)
 
-    def walk(value: Any) -> Any:
-        if isinstance(value, Enum):
-            return value
+    def walk(value: Any, path: str) -> Any:
         if isinstance(value, str):
-            return redactor.text(value) or policy.marker
+            return (redactor.text(value) or policy.marker) if is_free_text(path) else value
         if isinstance(value, list):
-            return [walk(v) for v in value]
-        if isinstance(value, BaseModel):
+            return [walk(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        if isinstance(value, BaseModel) and not isinstance(value, Enum):
             return value.model_copy(
-                update={name: walk(getattr(value, name)) for name in type(value).model_fields}
+                update={
+                    name: walk(getattr(value, name), f"{path}.{name}" if path else name)
+                    for name in type(value).model_fields
+                }
             )
         return value
 
     public = case.model_copy(update={"parties": None})
     updates = {
-        name: walk(getattr(public, name))
+        name: walk(getattr(public, name), name)
         for name in type(public).model_fields
         if name not in ("header", "parties", "edition")
     }

@@ -3,6 +3,7 @@ format, and the `public` / `check-public` commands."""
 
 from __future__ import annotations
 
+import hashlib
 import html
 import io
 import json
@@ -27,11 +28,11 @@ from imrgen.leaks import find_leaks
 from imrgen.loading import load_case
 from imrgen.model import Employee, Parties
 from imrgen.redaction import (
-    COMMON_WORDS,
     PolicyError,
     RedactionPolicy,
     case_texts,
     default_policy,
+    needs_context,
     redact,
 )
 from imrgen.writers import RenderOptions, get_writer
@@ -549,7 +550,8 @@ def word_scan(data: bytes, case: imrgen.Case, planted: dict[str, list[str]]) -> 
         for token in re.findall(r"[A-Za-z]+", name):
             if len(token) < 3 or token.lower() in LEGAL_SUFFIXES | set(COMMON_ORGS_GENERIC):
                 continue
-            flags = 0 if token.lower() in COMMON_WORDS else re.I
+            # a name part that is also an everyday word is a name only with a capital
+            flags = 0 if needs_context(token) else re.I
             if re.search(rf"(?<![A-Za-z]){re.escape(token)}(?![A-Za-z])", text, flags):
                 found.append(f"name token {token[:2]}…")
     digits = re.sub(r"\D", "", text)
@@ -638,10 +640,14 @@ def test_file_names_carry_no_identifier(tmp_path: Path) -> None:
     leaky = tmp_path / f"{surname}-draft.yaml"
     leaky.write_text(imrgen.dump_case(case))
     clean = tmp_path / "draft-07.yaml"
-    clean.write_text(imrgen.dump_case(case))
+    clean.write_text(imrgen.dump_case(case) + "# another draft\n")
     out = tmp_path / "out"
     assert main(["public", str(leaky), str(clean), "-f", "txt", "-o", str(out), "-q"]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["draft-07.txt", "letter.txt"]
+    # no case number: "letter-" and the start of the input's sha256, whatever the input's name
+    expected = [
+        f"letter-{hashlib.sha256(p.read_bytes()).hexdigest()[:12]}.txt" for p in (leaky, clean)
+    ]
+    assert sorted(p.name for p in out.iterdir()) == sorted(expected)
 
 
 # -- leaks planted where a reader does not look --------------------------------------------
@@ -783,7 +789,8 @@ def test_public_reads_letters_and_names_bad_input(
     err = capsys.readouterr().err
     assert f"error: {missing}: " in err and "no such file" in err
     assert "Traceback" not in err
-    stem = imrgen.parse(letter).header.case_number or letter.stem  # a stem with no identifier
+    digest = hashlib.sha256(letter.read_bytes()).hexdigest()
+    stem = imrgen.parse(letter).header.case_number or f"letter-{digest[:12]}"
     assert [p.name for p in out.iterdir()] == [f"{stem}.txt"]
 
 

@@ -20,8 +20,11 @@ from rich.progress import (
 from rich.text import Text
 
 from ..batch import InputResult, run
+from ..errors import ImrgenError
+from ..redaction import load_policy
 from ..writers import parse_formats, writers
 from . import Subparsers
+from .public import POLICY_HELP
 
 
 class RateColumn(ProgressColumn):
@@ -34,6 +37,9 @@ class RateColumn(ProgressColumn):
 
 def cmd_batch(args: argparse.Namespace) -> int:
     formats = parse_formats(args.formats)
+    if args.policy is not None and not args.public:
+        raise ImrgenError("--policy is the redaction policy of public versions: add --public")
+    policy = load_policy(args.policy) if args.public else None
     console = Console(stderr=True)
     show_bar = not args.quiet and console.is_terminal
     progress = Progress(
@@ -71,6 +77,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             formats,
             args.output,
             public=args.public,
+            policy=policy,
             jobs=args.jobs,
             scheduler=args.scheduler,
             progress=report,
@@ -118,8 +125,9 @@ def register(sub: Subparsers) -> None:
     p.add_argument(
         "--public",
         action="store_true",
-        help="write public versions (redacted; files named by case number)",
+        help="write public versions (redacted, leak-checked; files named by case number)",
     )
+    p.add_argument("--policy", metavar="POLICY", help=f"with --public: {POLICY_HELP}")
     p.add_argument(
         "-j",
         "--jobs",

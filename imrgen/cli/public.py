@@ -4,46 +4,18 @@ looks through finished files for any identifier of their source case."""
 from __future__ import annotations
 
 import argparse
-import re
+import hashlib
 import sys
 from pathlib import Path
 
 from ..errors import ImrgenError
 from ..files import write_atomic
 from ..leaks import Leak, find_leaks
-from ..loading import is_case_file, load_case
 from ..model import Case
-from ..readers import parse
-from ..redaction import RedactionPolicy, default_policy, redact
-from ..writers import RenderOptions, get_writer
+from ..public import LeakError, public_name, public_version, read_input, read_source
+from ..redaction import load_policy
+from ..writers import parse_formats
 from . import Subparsers
-
-
-def _formats(value: str) -> list[str]:
-    names = [n.strip() for n in value.split(",") if n.strip()]
-    for name in names:
-        get_writer(name)  # an unknown name fails here, before any work is done
-    return names
-
-
-def read_source(path: Path) -> Case:
-    """A case file, or a letter in any format parse reads."""
-    return load_case(path) if is_case_file(path) else parse(path)
-
-
-def public_stem(case: Case, source: Path, used: set[str]) -> str:
-    """The case number, else the input's stem if it carries no identifier, else 'letter'."""
-    stem = case.header.case_number
-    if not stem:
-        candidate = re.sub(r"[^\w.-]+", "_", source.stem)
-        clean = candidate and not find_leaks(candidate.encode(), candidate, case)
-        stem = candidate if clean else "letter"
-    name, number = stem, 1
-    while name in used:
-        number += 1
-        name = f"{stem}-{number}"
-    used.add(name)
-    return name
 
 
 def _report(leaks: list[Leak]) -> None:
@@ -51,35 +23,43 @@ def _report(leaks: list[Leak]) -> None:
         print(f"leak: {leak}", file=sys.stderr)
 
 
+def _same(case: Case) -> str:
+    return "the same case number" if case.header.case_number else "the same input"
+
+
 def cmd_public(args: argparse.Namespace) -> int:
-    formats = _formats(args.formats)
-    policy = RedactionPolicy.from_yaml(args.policy) if args.policy else default_policy()
+    formats = parse_formats(args.formats)
+    policy = load_policy(args.policy)
     out = Path(args.output)
-    used: set[str] = set()
+    made_by: dict[str, Path] = {}  # output name -> the input that made it
     failed = 0
     for name in args.inputs:
         source = Path(name)
         try:
-            case = read_source(source)
-            public = redact(case, policy)
-            stem = public_stem(case, source, used)
-            for fmt in formats:
-                writer = get_writer(fmt)
-                data = writer.write(public, RenderOptions())
-                target = out / f"{stem}{writer.suffix}"
-                leaks = find_leaks(data, target.name, case)
-                if leaks:
-                    failed += 1
-                    _report(leaks)
-                    print(
-                        f"error: {source}: not written: {target} carries {len(leaks)}"
-                        f" identifier(s) of the source (policy '{policy.name}')",
-                        file=sys.stderr,
+            data = read_input(source)
+            case = read_source(source, data)
+            digest = hashlib.sha256(data).hexdigest()
+            files = public_version(case, formats, policy, name=str(source), digest=digest)
+            targets = {fmt: public_name(case, fmt, digest) for fmt in files}
+            for target in targets.values():
+                if target in made_by:
+                    raise ImrgenError(
+                        f"{source}: makes {out / target}, as {made_by[target]} does"
+                        f" ({_same(case)}); give them in separate runs"
                     )
-                    continue
-                write_atomic(target, data)
+            for fmt, data_out in files.items():
+                write_atomic(out / targets[fmt], data_out)
+                made_by[targets[fmt]] = source
                 if not args.quiet:
-                    print(f"{source} -> {target}")
+                    print(f"{source} -> {out / targets[fmt]}")
+        except LeakError as exc:
+            failed += 1
+            _report(exc.leaks)
+            print(
+                f"error: {source}: not written: {len(exc.leaks)} identifier(s) of the source"
+                f" found (policy '{policy.name}')",
+                file=sys.stderr,
+            )
         except ImrgenError as exc:
             failed += 1
             print(f"error: {exc}", file=sys.stderr)
@@ -106,6 +86,12 @@ def cmd_check_public(args: argparse.Namespace) -> int:
     return 1 if found else 0
 
 
+POLICY_HELP = (
+    "a shipped redaction policy by name (default, marker-only) or the path of a YAML file"
+    " (default: default, the state's practice)"
+)
+
+
 def register(sub: Subparsers) -> None:
     public = sub.add_parser(
         "public",
@@ -114,9 +100,11 @@ def register(sub: Subparsers) -> None:
         " which the leak check finds no identifier of the source.",
     )
     public.add_argument("inputs", nargs="+", metavar="INPUT", help="case files or letters")
-    public.add_argument("-f", "--formats", default="html", help="comma-separated formats")
+    public.add_argument(
+        "-f", "--formats", default="html", help="comma-separated formats (default: html)"
+    )
     public.add_argument("-o", "--output", required=True, metavar="DIR")
-    public.add_argument("--policy", metavar="FILE", help="a redaction policy (YAML)")
+    public.add_argument("--policy", metavar="POLICY", help=POLICY_HELP)
     public.add_argument("-q", "--quiet", action="store_true")
     public.set_defaults(func=cmd_public)
 

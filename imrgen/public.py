@@ -1,0 +1,113 @@
+"""The one public pipeline: redact -> render -> check every finished file -> hand back only what
+passes. `imrgen public`, `imrgen batch --public` and the HTTP service all call it, so a public
+version is made, checked and named the same way wherever it is asked for."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import ImrgenError
+from .leaks import Leak, find_leaks
+from .model import Case
+from .redaction import RedactionPolicy, default_policy, redact
+from .writers import RenderOptions, check_formats, get_writer
+
+
+class LeakError(ImrgenError):
+    """A public version the leak check refused: nothing of it may be written or sent. The
+    message names each finding (file, part, kind, source field) and never the identifier."""
+
+    def __init__(self, source: str, policy: str, leaks: list[Leak]) -> None:
+        self.source = source
+        self.leaks = leaks
+        files = sorted({leak.file for leak in leaks})
+        findings = "; ".join(str(leak) for leak in leaks)
+        super().__init__(
+            f"{source}: public version refused (policy '{policy}'): {len(leaks)} identifier(s)"
+            f" of the source in {', '.join(files)}: {findings}"
+        )
+
+
+def public_stem(case: Case, digest: str) -> str:
+    """The name of a public file without its suffix: the case number, else "letter-" and the
+    start of the input's sha256. Never the input's own file name, which may name a person."""
+    if case.header.case_number:
+        return case.header.case_number
+    if not re.fullmatch(r"[0-9a-f]{12,}", digest):
+        raise ValueError(f"expected a hex digest, got {digest!r}")
+    return f"letter-{digest[:12]}"
+
+
+def public_name(case: Case, fmt: str, digest: str) -> str:
+    """The file name a public version in this format gets, e.g. "CM16-0000001.pdf"."""
+    return f"{public_stem(case, digest)}{get_writer(fmt).suffix}"
+
+
+def public_version(
+    source: Case,
+    formats: Sequence[str],
+    policy: RedactionPolicy | None = None,
+    options: RenderOptions | None = None,
+    *,
+    name: str = "<case>",
+    digest: str | None = None,
+) -> dict[str, bytes]:
+    """The public version of a full case in each format, as bytes, keyed by format name.
+
+    The case is redacted by `policy` (default: the state's practice), rendered as the public
+    letter body in each format, and each finished file is searched for every identifier of
+    `source` by the independent leak check. If any file carries one, LeakError is raised and
+    nothing is returned: the caller writes or sends all of it or none of it. `name` is how the
+    source is named in errors (a path, an upload's name); `digest` (the sha256 of the input's
+    bytes) names the files of a case without a case number (see public_name).
+
+    Raises ImrgenError (LeakError, UnknownFormatError, RenderError) for what the caller can
+    report; an unknown format fails before any work is done.
+    """
+    fmts = check_formats(formats)
+    if not fmts:
+        raise ImrgenError("no output format given")
+    policy = policy or default_policy()
+    options = dataclasses.replace(options or RenderOptions(), letter="public-body")
+    digest = digest or hashlib.sha256(source.model_dump_json().encode()).hexdigest()
+    public = redact(source, policy)
+    files: dict[str, bytes] = {}
+    leaks: list[Leak] = []
+    for fmt in fmts:
+        data = get_writer(fmt).write(public, options)
+        leaks.extend(find_leaks(data, public_name(source, fmt, digest), source))
+        files[fmt] = data
+    if leaks:
+        raise LeakError(name, policy.name, leaks)
+    return files
+
+
+def read_input(path: Path) -> bytes:
+    """An input's bytes; a file that cannot be read is an error naming it."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise ImrgenError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise ImrgenError(f"{path}: {exc.strerror or exc}") from None
+
+
+def read_source(path: Path, data: bytes | None = None) -> Case:
+    """A case file, or a letter in any format `parse` reads."""
+    from .errors import CaseError, Problem
+    from .loading import is_case_file, load_case
+    from .readers import parse
+
+    if data is None:
+        data = read_input(path)
+    if is_case_file(path):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CaseError(path, [Problem("", f"not UTF-8 text ({exc.reason})")]) from None
+        return load_case(path, text)
+    return parse(path, data=data)
