@@ -22,7 +22,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from . import __version__
 from .errors import CaseError, ImrgenError, Problem
@@ -31,6 +31,9 @@ from .loading import CASE_SUFFIXES, is_case_file, load_case
 from .model import Case, Edition
 from .readers import parse, readers
 from .writers import RenderOptions, check_formats, get_writer
+
+if TYPE_CHECKING:
+    from .signing import SignRequest
 
 MANIFEST_NAME = ".imrgen-manifest.jsonl"
 LOCK_NAME = ".imrgen-batch.lock"
@@ -52,6 +55,7 @@ class Job:
     options: RenderOptions
     fingerprint: str
     previous: dict[str, Any] | None = None  # this input's record from an earlier run
+    sign: SignRequest | None = field(default=None, repr=False)  # each worker loads the key once
 
 
 @dataclass(frozen=True)
@@ -353,6 +357,8 @@ def run_job(job: Job) -> InputResult:
             for fmt in needed:
                 writer = get_writer(fmt)
                 rendered = writer.write(case, job.options)
+                if job.sign is not None and fmt == "pdf":
+                    rendered = job.sign.apply(rendered)
                 relative = f"{stem}{writer.suffix}"
                 write_atomic(out_dir / relative, rendered)
                 outputs[fmt] = {"path": relative, "sha256": hashlib.sha256(rendered).hexdigest()}
@@ -610,6 +616,7 @@ def iter_results(
     scheduler: str | None = None,
     options: RenderOptions | None = None,
     on_start: Callable[[int], None] | None = None,
+    sign: SignRequest | None = None,
 ) -> Iterator[InputResult]:
     """Run a batch and yield each input's result as it finishes (in finishing order), each
     already recorded in the manifest. `on_start` is told the number of inputs first."""
@@ -621,6 +628,10 @@ def iter_results(
     out.mkdir(parents=True, exist_ok=True)
     out_abs = out.resolve()
     fingerprint = options_fingerprint(options, public)
+    if sign is not None:
+        if scheduler:
+            raise ImrgenError("--sign runs on local workers only: the key stays on this machine")
+        fingerprint = sign.fingerprint(fingerprint)
     with _locked(out_abs):
         _remove_stale_parts(out_abs)
         manifest = Manifest(out_abs / MANIFEST_NAME)
@@ -636,6 +647,7 @@ def iter_results(
                 options=options,
                 fingerprint=fingerprint,
                 previous=manifest.records.get(str(path.resolve())),
+                sign=sign,
             )
             for path, stem in pairs
         ]
@@ -692,6 +704,7 @@ def run(
     scheduler: str | None = None,
     progress: Progress | None = None,
     options: RenderOptions | None = None,
+    sign: SignRequest | None = None,
 ) -> BatchSummary:
     """Run a batch to the end; `progress(result, finished, total)` hears of each input."""
     summary = BatchSummary(manifest=Path(out_dir).resolve() / MANIFEST_NAME)
@@ -710,6 +723,7 @@ def run(
             scheduler=scheduler,
             options=options,
             on_start=start,
+            sign=sign,
         ),
         start=1,
     ):

@@ -17,6 +17,7 @@ from ..readers import parse
 from ..redaction import RedactionPolicy, default_policy, redact
 from ..writers import RenderOptions, get_writer
 from . import Subparsers
+from .sign import add_signing_arguments, sign_request
 
 
 def _formats(value: str) -> list[str]:
@@ -55,6 +56,9 @@ def cmd_public(args: argparse.Namespace) -> int:
     formats = _formats(args.formats)
     policy = RedactionPolicy.from_yaml(args.policy) if args.policy else default_policy()
     out = Path(args.output)
+    signing = sign_request(args, args.sign)
+    if signing is not None and "pdf" not in formats:
+        raise ImrgenError("--sign signs PDF letters: add pdf to --formats")
     used: set[str] = set()
     failed = 0
     for name in args.inputs:
@@ -66,6 +70,8 @@ def cmd_public(args: argparse.Namespace) -> int:
             for fmt in formats:
                 writer = get_writer(fmt)
                 data = writer.write(public, RenderOptions())
+                if signing is not None and fmt == "pdf":
+                    data = signing.apply(data)  # before the leak check, which reads the file
                 target = out / f"{stem}{writer.suffix}"
                 leaks = find_leaks(data, target.name, case)
                 if leaks:
@@ -118,6 +124,7 @@ def register(sub: Subparsers) -> None:
     public.add_argument("-o", "--output", required=True, metavar="DIR")
     public.add_argument("--policy", metavar="FILE", help="a redaction policy (YAML)")
     public.add_argument("-q", "--quiet", action="store_true")
+    add_signing_arguments(public)
     public.set_defaults(func=cmd_public)
 
     check = sub.add_parser(
