@@ -369,12 +369,18 @@ class Verdict:
     intact: bool = False  # the signed bytes are the bytes that were signed
     trusted: bool = False
     trust: str = ""  # whose roots judged it
-    problems: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()  # what is wrong with the signature or the file
+    trust_problem: str | None = None  # why the signer is not trusted
+
+    @property
+    def unchanged(self) -> bool:
+        """Signed, and nothing changed since, whoever signed."""
+        return self.signed and self.intact and not self.problems
 
     @property
     def holds(self) -> bool:
         """Signed, unchanged since, and by a trusted signer."""
-        return self.signed and self.intact and self.trusted and not self.problems
+        return self.unchanged and self.trusted
 
     def summary(self) -> str:
         if not self.signed:
@@ -387,7 +393,8 @@ class Verdict:
         parts.append(f"PAdES {self.level}")
         if self.trusted:
             parts.append(f"trusted by {self.trust}")
-        state = "valid" if not self.problems else "INVALID: " + "; ".join(self.problems)
+        wrong = [*self.problems, *([self.trust_problem] if self.trust_problem else [])]
+        state = "valid" if not wrong else "INVALID: " + "; ".join(wrong)
         return ", ".join(parts) + f": {state}"
 
 
@@ -395,21 +402,32 @@ def verify(
     data: bytes, trust: Iterable[asn1_x509.Certificate] | None = None, source: str = "letter"
 ) -> Verdict:
     """Check a letter's signature: intact, covering the whole file, nothing changed after
-    signing, and made by a certificate that the given roots (else the system's) vouch for:
-    not revoked, not expired when it signed."""
-    roots = list(trust) if trust is not None else None
+    signing, and made by a certificate that the given roots vouch for: not revoked, not
+    expired when it signed. Without roots the signer is not trusted."""
+    roots = list(trust or ())
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
         signatures = reader.embedded_regular_signatures
     except (PdfError, ValueError, KeyError) as exc:
-        raise SigningError(f"{source}: not a readable PDF ({exc})") from None
+        if b"/ByteRange" not in data:
+            raise SigningError(f"{source}: not a readable PDF ({exc})") from None
+        # A signature revision whose cross-reference points into another file's bytes.
+        return Verdict(
+            signed=True,
+            problems=(
+                "the signature was made for another file, or the file was cut or spliced"
+                f" (its cross-reference does not fit: {exc})",
+            ),
+        )
     if not signatures:
         return Verdict(signed=False)
     problems: list[str] = []
     if len(signatures) > 1:
         problems.append(f"{len(signatures)} signatures; an imrgen letter carries one")
     embedded = signatures[0]
-    # The system's roots when none are given; revocation looked up where the certificates say.
+    # Revocation is looked up where the certificates say. With no roots nothing is trusted: a
+    # recipient names the issuer's root (pyHanko no longer leans on the system's TLS roots,
+    # which are not the roots of document signing anyway).
     context = ValidationContext(trust_roots=roots, allow_fetching=True, revocation_mode="soft-fail")
     with _quiet_pyhanko():
         try:
@@ -429,8 +447,9 @@ def verify(
         level=_level(reader, status),
         intact=status.intact,
         trusted=status.trusted,
-        trust="the given roots" if roots is not None else "the system's roots",
+        trust="the given roots" if roots else "",
         problems=tuple(problems),
+        trust_problem=_trust_problem(status, judged=bool(roots)),
     )
 
 
@@ -458,14 +477,19 @@ def _problems(status: PdfSignatureStatus, data: bytes, embedded: Any) -> list[st
     level = status.modification_level
     if level is not None and level > ModificationLevel.LTA_UPDATES:
         found.append(f"changed after signing: {_what_changed(status)}")
-    if status.intact and status.valid and not status.trusted:
-        if status.revoked:
-            found.append("the signer's certificate is revoked")
-        elif _expired(status):
-            found.append("the signer's certificate had expired when the letter was signed")
-        else:
-            found.append("the signer is not trusted (no path to a trusted root)")
     return found
+
+
+def _trust_problem(status: PdfSignatureStatus, judged: bool) -> str | None:
+    if status.trusted or not (status.intact and status.valid):
+        return None
+    if not judged:
+        return "the signer's trust was not checked: give the issuer's root with --trust"
+    if status.revoked:
+        return "the signer's certificate is revoked"
+    if _expired(status):
+        return "the signer's certificate had expired when the letter was signed"
+    return "the signer is not trusted (no path to a trusted root)"
 
 
 def _expired(status: PdfSignatureStatus) -> bool:
@@ -504,5 +528,5 @@ def signature_note(path: Path) -> str | None:
         return f"signed, but the signature cannot be checked ({exc})"
     if not verdict.signed:
         return None
-    holds = "the signature holds" if verdict.holds else "the signature does NOT hold"
+    holds = "the signature holds" if verdict.unchanged else "the signature does NOT hold"
     return f"{holds}: {verdict.summary()}"

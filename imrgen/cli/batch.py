@@ -20,8 +20,10 @@ from rich.progress import (
 from rich.text import Text
 
 from ..batch import InputResult, run
+from ..errors import ImrgenError
 from ..writers import parse_formats, writers
 from . import Subparsers
+from .sign import add_signing_arguments, sign_request
 
 
 class RateColumn(ProgressColumn):
@@ -34,6 +36,9 @@ class RateColumn(ProgressColumn):
 
 def cmd_batch(args: argparse.Namespace) -> int:
     formats = parse_formats(args.formats)
+    signing = sign_request(args, args.sign)
+    if signing is not None and "pdf" not in formats:
+        raise ImrgenError("--sign signs PDF letters: add pdf to --formats")
     console = Console(stderr=True)
     show_bar = not args.quiet and console.is_terminal
     progress = Progress(
@@ -74,6 +79,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             scheduler=args.scheduler,
             progress=report,
+            sign=signing,
         )
     if not args.quiet:
         print(
@@ -135,4 +141,5 @@ def register(sub: Subparsers) -> None:
     p.add_argument(
         "-q", "--quiet", action="store_true", help="no progress bar and no summary; errors only"
     )
+    add_signing_arguments(p)
     p.set_defaults(func=cmd_batch)

@@ -206,6 +206,6 @@ def register(sub: Subparsers) -> None:
         "--trust",
         action="append",
         metavar="CA.pem",
-        help="trusted root(s), PEM or DER (default: the system's roots)",
+        help="trusted root(s), PEM or DER: the issuer's root; without it no signer is trusted",
     )
     p.set_defaults(func=cmd_verify)
