@@ -6,6 +6,7 @@ failures. The README's "Standards" table lists the same claims."""
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,11 @@ import page
 import pikepdf
 import pytest
 from conftest import CORPUS, EXAMPLES
+from pki import PASSWORD, Pki, throwaway_pki
 
 import imrgen
 from imrgen.model import Case
+from imrgen.signing import SignOptions, load_key, sign
 from imrgen.writers import RenderOptions
 from imrgen.writers.pdf import VARIANTS
 
@@ -79,27 +82,61 @@ def render(case: Case, engine: str, variant: str) -> bytes:
     return imrgen.render(case, "pdf", RenderOptions(pdf_variant=variant, **ENGINES[engine]))
 
 
+# Signed letters keep every claim: B-B (the default) and B-T. B-LT and B-LTA add a later
+# revision (the document security store), see the README's "Standards".
+SIGNING = ["unsigned", "B-B"]
+
+
+@pytest.fixture(scope="module")
+def pki() -> Iterator[Pki]:
+    with throwaway_pki() as made:
+        yield made
+
+
+@pytest.fixture(scope="module")
+def signer(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    key = load_key(pki.signer.p12(tmp_path_factory.mktemp("key")), PASSWORD)
+
+    def signed(data: bytes, level: str) -> bytes:
+        if level == "unsigned":
+            return data
+        url = f"{pki.services.url}/tsa" if level == "B-T" else None
+        options = SignOptions(timestamp_url=url)
+        assert options.level == level
+        return sign(data, key, options)
+
+    return signed
+
+
 def test_every_variant_has_its_claims() -> None:
     assert set(PROFILES) == set(VARIANTS)
 
 
+@pytest.mark.parametrize("signing", SIGNING)
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("path", EXAMPLE_CASES, ids=lambda p: p.stem)
 def test_example_letters_pass_both_validators(
-    path: Path, variant: str, engine: str, tmp_path: Path
+    path: Path, variant: str, engine: str, signing: str, signer: Any, tmp_path: Path
 ) -> None:
-    data = render(imrgen.load_case(path), engine, variant)
+    data = signer(render(imrgen.load_case(path), engine, variant), signing)
     assert check(data, variant, tmp_path) == {}
 
 
+@pytest.mark.parametrize("signing", [*SIGNING, "B-T"])
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("path", CORPUS_SAMPLE, ids=lambda p: p.stem)
 def test_real_letters_pass_both_validators(
-    path: Path, variant: str, engine: str, tmp_path: Path, parsed_letters: dict[Path, Case]
+    path: Path,
+    variant: str,
+    engine: str,
+    signing: str,
+    signer: Any,
+    tmp_path: Path,
+    parsed_letters: dict[Path, Case],
 ) -> None:
-    data = render(parsed_letters[path], engine, variant)
+    data = signer(render(parsed_letters[path], engine, variant), signing)
     assert check(data, variant, tmp_path) == {}
 
 
