@@ -18,6 +18,9 @@ from typing import Any
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs12
 from pyhanko.keys import load_certs_from_pemder_data
 from pyhanko.pdf_utils import generic
@@ -34,6 +37,7 @@ from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverage
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError
 from pyhanko_certvalidator.registry import SimpleCertificateStore
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from .errors import ImrgenError
 
@@ -59,6 +63,24 @@ class SigningKey:
     subject: str
     source: str  # the file's name, for messages
     chain: tuple[asn1_x509.Certificate, ...] = field(repr=False)
+
+
+class _KeptKeySigner(signers.SimpleSigner):
+    """pyHanko's SimpleSigner parses the private key again for every signature, about 100 ms
+    for RSA 2048 (most of it checking the key); this one signs with the key parsed once from
+    the PKCS#12 file, so a batch pays that once per worker."""
+
+    def __init__(self, private_key: PrivateKeyTypes, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._private_key = private_key
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+        if mechanism == "rsassa_pkcs1v15" and isinstance(self._private_key, RSAPrivateKey):
+            digest = get_pyca_cryptography_hash(digest_algorithm)
+            return self._private_key.sign(data, PKCS1v15(), digest)
+        result: bytes = super().sign_raw(data, digest_algorithm)
+        return result
 
 
 def _subject(cert: x509.Certificate) -> str:
@@ -111,7 +133,8 @@ def load_key(path: Path, password: bytes | None, now: datetime | None = None) ->
     from asn1crypto import keys as asn1_keys
 
     chain = tuple(_asn1(c) for c in extra)
-    signer = signers.SimpleSigner(
+    signer = _KeptKeySigner(
+        key,
         signing_cert=_asn1(cert),
         signing_key=asn1_keys.PrivateKeyInfo.load(der_key),
         cert_registry=SimpleCertificateStore.from_certs(chain),  # type: ignore[no-untyped-call]

@@ -1,0 +1,70 @@
+"""What signing adds to a letter: milliseconds per PDF letter for PAdES B-B with an RSA 2048 key
+(the issue's budget: at most 10 ms), beside the unsigned render of the same letters in one
+process, as a batch worker does it (key loaded once, WeasyPrint warm); and B-T against a
+timestamp service on 127.0.0.1. Prints figures; asserts nothing.
+
+    python bench/bench_signing.py               # 20 letters (a few seconds)
+    python bench/bench_signing.py --letters 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+import imrgen  # noqa: E402
+from imrgen.signing import SignOptions, load_key, sign, verify  # noqa: E402
+from imrgen.writers import RenderOptions  # noqa: E402
+from pki import PASSWORD, throwaway_pki  # noqa: E402
+
+
+def per_letter(seconds: list[float]) -> str:
+    ms = [s * 1000 for s in seconds]
+    return f"median {statistics.median(ms):6.1f} ms, best {min(ms):6.1f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--letters", type=int, default=20)
+    args = parser.parse_args()
+    cases = [imrgen.load_case(p) for p in sorted((ROOT / "examples").glob("*.yaml"))]
+    cases = (cases * (args.letters // len(cases) + 1))[: args.letters]
+    options = RenderOptions(pdf_variant="pdf/a-3b")
+    imrgen.render(cases[0], "pdf", options)  # warm WeasyPrint as a batch worker does
+    with throwaway_pki() as pki, tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        key = load_key(pki.signer.p12(Path(folder)), PASSWORD)
+        loaded = time.perf_counter() - started
+        sign(imrgen.render(cases[0], "pdf", options), key)  # warm pyHanko
+        render_times, sign_times, stamp_times = [], [], []
+        stamped = SignOptions(timestamp_url=f"{pki.services.url}/tsa")
+        for case in cases:
+            t0 = time.perf_counter()
+            data = imrgen.render(case, "pdf", options)
+            t1 = time.perf_counter()
+            signed = sign(data, key)
+            t2 = time.perf_counter()
+            sign(data, key, stamped)
+            t3 = time.perf_counter()
+            render_times.append(t1 - t0)
+            sign_times.append(t2 - t1)
+            stamp_times.append(t3 - t2)
+            assert verify(signed, [key.chain[-1]]).unchanged
+    print(f"{len(cases)} archival PDF letters (PDF/A-3b + PDF/UA-1), one process, RSA 2048")
+    print(f"  key loaded once:           {loaded * 1000:6.1f} ms")
+    print(f"  unsigned render:           {per_letter(render_times)}")
+    print(f"  + sign, PAdES B-B:         {per_letter(sign_times)}")
+    print(f"  + sign, PAdES B-T (local): {per_letter(stamp_times)}")
+    share = statistics.median(sign_times) / statistics.median(render_times)
+    print(f"  B-B adds {share:.0%} to a letter's render")
+
+
+if __name__ == "__main__":
+    main()
