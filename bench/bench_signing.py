@@ -1,7 +1,8 @@
 """What signing adds to a letter: milliseconds per PDF letter for PAdES B-B with an RSA 2048 key
 (the issue's budget: at most 10 ms), beside the unsigned render of the same letters in one
 process, as a batch worker does it (key loaded once, WeasyPrint warm); and B-T against a
-timestamp service on 127.0.0.1. Prints figures; asserts nothing.
+timestamp service on 127.0.0.1; then `imrgen batch` of the same letters to PDF/A with and
+without --sign (2 workers, each loading the key once). Prints figures; asserts nothing.
 
     python bench/bench_signing.py               # 20 letters (a few seconds)
     python bench/bench_signing.py --letters 200
@@ -19,10 +20,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-import imrgen  # noqa: E402
-from imrgen.signing import SignOptions, load_key, sign, verify  # noqa: E402
-from imrgen.writers import RenderOptions  # noqa: E402
 from pki import PASSWORD, throwaway_pki  # noqa: E402
+
+import imrgen  # noqa: E402
+from imrgen.batch import run  # noqa: E402
+from imrgen.loading import dump_case  # noqa: E402
+from imrgen.signing import SignOptions, SignRequest, load_key, sign, verify  # noqa: E402
+from imrgen.writers import RenderOptions  # noqa: E402
 
 
 def per_letter(seconds: list[float]) -> str:
@@ -57,6 +61,17 @@ def main() -> None:
             sign_times.append(t2 - t1)
             stamp_times.append(t3 - t2)
             assert verify(signed, [key.chain[-1]]).unchanged
+        inputs = Path(folder) / "cases"
+        inputs.mkdir()
+        for number, case in enumerate(cases):
+            (inputs / f"case-{number:04d}.yaml").write_text(dump_case(case, "yaml"))
+        request = SignRequest(str(pki.signer.p12(Path(folder))), PASSWORD)
+        batches = {}
+        for name, signing in (("unsigned", None), ("signed B-B", request)):
+            summary = run([str(inputs)], ["pdf"], Path(folder) / name, jobs=2, options=options,
+                          sign=signing)  # fmt: skip
+            assert summary.failed == 0, summary.errors
+            batches[name] = summary
     print(f"{len(cases)} archival PDF letters (PDF/A-3b + PDF/UA-1), one process, RSA 2048")
     print(f"  key loaded once:           {loaded * 1000:6.1f} ms")
     print(f"  unsigned render:           {per_letter(render_times)}")
@@ -64,6 +79,12 @@ def main() -> None:
     print(f"  + sign, PAdES B-T (local): {per_letter(stamp_times)}")
     share = statistics.median(sign_times) / statistics.median(render_times)
     print(f"  B-B adds {share:.0%} to a letter's render")
+    for name, summary in batches.items():
+        per = summary.seconds / summary.total * 1000
+        print(
+            f"  batch, 2 workers, {name:10}: {summary.letters_per_second:5.1f} letters/s"
+            f" ({per:5.1f} ms a letter, wall)"
+        )
 
 
 if __name__ == "__main__":
