@@ -511,7 +511,7 @@ def _trust_problem(status: PdfSignatureStatus, judged: bool) -> str | None:
     if status.revoked:
         return "the signer's certificate is revoked"
     if _expired(status):
-        return "the signer's certificate had expired when the letter was signed"
+        return "the signer's certificate has expired (and no timestamp proves an earlier signing)"
     return "the signer is not trusted (no path to a trusted root)"
 
 

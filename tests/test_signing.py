@@ -313,7 +313,7 @@ def _signed_by(who: str, keys: dict[str, Path], data: bytes) -> bytes:
 SIGNERS = {
     "untrusted-signer": ("stranger", "the signer is not trusted"),
     "revoked-signer": ("revoked", "the signer's certificate is revoked"),
-    "expired-certificate": ("expired", "had expired"),
+    "expired-certificate": ("expired", "certificate has expired"),
 }
 
 
