@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import pickle
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 import imrgen
+from imrgen import signing
 from imrgen.batch import MANIFEST_NAME
 from imrgen.cli import main
 from imrgen.embedding import ATTACHMENT_NAME
@@ -30,6 +32,7 @@ from imrgen.redaction import default_policy, redact
 from imrgen.signing import (
     SigningError,
     SignOptions,
+    SignRequest,
     Verdict,
     load_certificates,
     load_key,
@@ -484,3 +487,56 @@ def test_public_and_batch_sign_their_pdf_letters(
         assert verify((out / f"{stem}.pdf").read_bytes()).signed
     manifest = (out / MANIFEST_NAME).read_text()
     assert manifest and PASSWORD.decode() not in manifest and "BEGIN" not in manifest
+
+
+def test_the_key_is_loaded_once_per_process(
+    keys: dict[str, Path], letters: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loads: list[Path] = []
+
+    def counting_load(path: Path, password: bytes | None, now: Any = None) -> Any:
+        loads.append(path)
+        return load_key(path, password, now)
+
+    monkeypatch.setattr(signing, "load_key", counting_load)
+    signing.forget_keys()
+    request = SignRequest(str(keys["signer"]), PASSWORD)
+    again = pickle.loads(pickle.dumps(request))  # as a batch job reaches a worker
+    for data in (letters["archival"], letters["public"]):
+        assert verify(request.apply(data)).signed
+        assert verify(again.apply(data)).signed
+    assert loads == [keys["signer"]]
+    assert "correct horse" not in repr(request)
+    signing.forget_keys()
+
+
+def test_bad_input_is_one_line_naming_the_file(
+    run: Any, tmp_path: Path, keys: dict[str, Path]
+) -> None:
+    not_pdf = tmp_path / "letter.pdf"
+    not_pdf.write_text("not a PDF at all")
+    done = run(
+        "sign",
+        str(not_pdf),
+        "--key",
+        str(keys["signer"]),
+        "-o",
+        str(tmp_path / "out"),
+        env=PASSWORD_ENV,
+    )
+    assert done.returncode == 1 and done.stderr.startswith(f"error: {not_pdf}: cannot sign")
+    assert "Traceback" not in done.stderr and not (tmp_path / "out" / "letter.pdf").exists()
+    checked = run("verify", str(not_pdf))
+    assert checked.returncode == 1 and f"error: {not_pdf}: not a readable PDF" in checked.stderr
+    no_pdf = run(
+        "render",
+        str(EXAMPLE),
+        "-f",
+        "html",
+        "-o",
+        str(tmp_path / "html"),
+        "--sign",
+        str(keys["signer"]),
+        env=PASSWORD_ENV,
+    )
+    assert no_pdf.returncode == 2 and "add pdf to --formats" in no_pdf.stderr
