@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -102,8 +103,9 @@ def load_key(path: Path, password: bytes | None, now: datetime | None = None) ->
     try:
         key, cert, extra = pkcs12.load_key_and_certificates(data, password)
     except ValueError:
+        given = "" if password is not None else " (no password was given)"
         raise SigningError(
-            f"{source}: not a PKCS#12 key file, or the password does not open it"
+            f"{source}: not a PKCS#12 key file, or the password does not open it{given}"
         ) from None
     if key is None or cert is None:
         raise SigningError(f"{source}: expected a private key and its certificate, found none")
@@ -130,8 +132,6 @@ def load_key(path: Path, password: bytes | None, now: datetime | None = None) ->
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    from asn1crypto import keys as asn1_keys
-
     chain = tuple(_asn1(c) for c in extra)
     signer = _KeptKeySigner(
         key,
@@ -275,7 +275,7 @@ def _quiet_pyhanko() -> Iterator[None]:
 
 
 def _validation_context(key: SigningKey, options: SignOptions) -> ValidationContext:
-    roots = list(options.trust) or [c for c in key.chain if c.self_signed == "maybe"] or []
+    roots = list(options.trust) or [c for c in key.chain if c.self_signed in ("yes", "maybe")] or []
     if not roots:
         raise SigningError(
             f"{key.source}: B-LT needs the chain's root to check revocation; the key file has"
