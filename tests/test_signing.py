@@ -24,9 +24,10 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 import imrgen
 from imrgen import signing
-from imrgen.batch import MANIFEST_NAME
+from imrgen.batch import MANIFEST_NAME, iter_results
 from imrgen.cli import main
 from imrgen.embedding import ATTACHMENT_NAME
+from imrgen.errors import ImrgenError
 from imrgen.model import Case, Decision
 from imrgen.redaction import default_policy, redact
 from imrgen.signing import (
@@ -540,3 +541,12 @@ def test_bad_input_is_one_line_naming_the_file(
         env=PASSWORD_ENV,
     )
     assert no_pdf.returncode == 2 and "add pdf to --formats" in no_pdf.stderr
+
+
+def test_a_batch_on_a_cluster_does_not_take_the_key(keys: dict[str, Path], tmp_path: Path) -> None:
+    request = SignRequest(str(keys["signer"]), PASSWORD)
+    results = iter_results(
+        [EXAMPLE], ["pdf"], tmp_path, scheduler="tcp://127.0.0.1:1", sign=request
+    )
+    with pytest.raises(ImrgenError, match="--sign runs on local workers only"):
+        next(results)
