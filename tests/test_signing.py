@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import pickle
+import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -550,3 +551,19 @@ def test_a_batch_on_a_cluster_does_not_take_the_key(keys: dict[str, Path], tmp_p
     )
     with pytest.raises(ImrgenError, match="--sign runs on local workers only"):
         next(results)
+
+
+def test_another_pades_reader_sees_the_same_signature(
+    tmp_path: Path, signed: dict[str, bytes]
+) -> None:
+    """poppler's pdfsig, which imrgen does not drive: the signature is valid and covers the
+    whole document; one changed byte is a digest mismatch there too."""
+    good, bad = tmp_path / "good.pdf", tmp_path / "bad.pdf"
+    good.write_bytes(signed["archival"])
+    bad.write_bytes(one_byte_changed(signed["archival"]))
+    said = subprocess.run(["pdfsig", str(good)], capture_output=True, text=True).stdout
+    assert "Signer Certificate Common Name: Test IMR Signer" in said
+    assert "Signature Type: ETSI.CAdES.detached" in said
+    assert "Total document signed" in said and "Signature is Valid." in said
+    said = subprocess.run(["pdfsig", str(bad)], capture_output=True, text=True).stdout
+    assert "Signature is Valid." not in said and "Digest Mismatch" in said
