@@ -8,8 +8,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -262,16 +261,12 @@ def _tag_signature_field(writer: IncrementalPdfFileWriter) -> None:
         writer.update_container(container)
 
 
-@contextmanager
-def _quiet_pyhanko() -> Iterator[None]:
-    """pyHanko logs what it retries and fetches; the library reports through its errors."""
-    logger = logging.getLogger("pyhanko")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
+# pyHanko logs what it retries and fetches; imrgen reports through its errors, and a library
+# that logs gets a handler so that nothing reaches stderr unless the application asks for it
+# (logging's own advice to libraries). Setting the level around each call instead cost 1.4 ms
+# a letter: it clears every logger's cache.
+logging.getLogger("pyhanko").addHandler(logging.NullHandler())
+logging.getLogger("pyhanko_certvalidator").addHandler(logging.NullHandler())
 
 
 def _validation_context(key: SigningKey, options: SignOptions) -> ValidationContext:
@@ -314,17 +309,16 @@ def sign(data: bytes, key: SigningKey, options: SignOptions | None = None) -> by
     )
     out = io.BytesIO()
     try:
-        with _quiet_pyhanko():
-            writer = _LetterWriter(io.BytesIO(data), strict=False)
-            _tag_signature_field(writer)
-            signers.sign_pdf(
-                writer,
-                meta,
-                signer=key.signer,
-                timestamper=timestamper,
-                bytes_reserved=RESERVED_BYTES[level],
-                output=out,
-            )
+        writer = _LetterWriter(io.BytesIO(data), strict=False)
+        _tag_signature_field(writer)
+        signers.sign_pdf(
+            writer,
+            meta,
+            signer=key.signer,
+            timestamper=timestamper,
+            bytes_reserved=RESERVED_BYTES[level],
+            output=out,
+        )
     except TimestampRequestError as exc:
         raise SigningError(f"timestamp service {options.timestamp_url}: {exc}") from None
     except (PathBuildingError, PathValidationError) as exc:
@@ -452,14 +446,13 @@ def verify(
     # recipient names the issuer's root (pyHanko no longer leans on the system's TLS roots,
     # which are not the roots of document signing anyway).
     context = ValidationContext(trust_roots=roots, allow_fetching=True, revocation_mode="soft-fail")
-    with _quiet_pyhanko():
-        try:
-            status = validate_pdf_signature(embedded, context)
-        except Exception as exc:  # pyHanko raises many kinds for a mangled signature
-            return Verdict(
-                signed=True,
-                problems=(f"the signature cannot be read ({type(exc).__name__}: {exc})",),
-            )
+    try:
+        status = validate_pdf_signature(embedded, context)
+    except Exception as exc:  # pyHanko raises many kinds for a mangled signature
+        return Verdict(
+            signed=True,
+            problems=(f"the signature cannot be read ({type(exc).__name__}: {exc})",),
+        )
     problems += _problems(status, data, embedded)
     timestamp = status.timestamp_validity.timestamp if status.timestamp_validity else None
     return Verdict(
