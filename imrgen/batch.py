@@ -39,6 +39,7 @@ from .writers import RenderOptions, check_formats, get_writer
 
 if TYPE_CHECKING:
     from .redaction import RedactionPolicy
+    from .signing import SignRequest
 
 MANIFEST_NAME = ".imrgen-manifest.jsonl"
 # What the output folder answers when it cannot take more: full, over quota, read-only, no
@@ -71,6 +72,7 @@ class Job:
     fingerprint: str
     previous: dict[str, Any] | None = None  # this input's record from an earlier run
     policy: RedactionPolicy | None = None  # public versions: the redaction policy
+    sign: SignRequest | None = field(default=None, repr=False)  # each worker loads the key once
 
 
 @dataclass(frozen=True)
@@ -399,6 +401,8 @@ def run_job(job: Job) -> InputResult:
                 for fmt in needed:
                     writer = get_writer(fmt)
                     rendered = writer.write(case, job.options)
+                    if job.sign is not None and fmt == "pdf":
+                        rendered = job.sign.apply(rendered)
                     relative = f"{stem}{writer.suffix}"
                     write_atomic(out_dir / relative, rendered)
                     outputs[fmt] = {
@@ -437,7 +441,15 @@ def _write_public(
     pending files that the batch renames once it knows no other input makes the same name."""
     from .public import public_name, public_version
 
-    files = public_version(case, formats, job.policy, job.options, name=job.source, digest=sha)
+    files = public_version(
+        case,
+        formats,
+        job.policy,
+        job.options,
+        name=job.source,
+        digest=sha,
+        sign=job.sign.apply if job.sign is not None else None,
+    )
     written: dict[str, dict[str, str]] = {}
     for fmt, rendered in files.items():
         relative = public_name(case, fmt, sha)
@@ -715,6 +727,7 @@ def iter_results(
     options: RenderOptions | None = None,
     on_start: Callable[[int], None] | None = None,
     policy: RedactionPolicy | None = None,
+    sign: SignRequest | None = None,
 ) -> Iterator[InputResult]:
     """Run a batch and yield each input's result as it finishes (in finishing order), each
     already recorded in the manifest. `on_start` is told the number of inputs first. Public
@@ -727,6 +740,10 @@ def iter_results(
     out.mkdir(parents=True, exist_ok=True)
     out_abs = out.resolve()
     fingerprint = options_fingerprint(options, public, policy)
+    if sign is not None:
+        if scheduler:
+            raise ImrgenError("--sign runs on local workers only: the key stays on this machine")
+        fingerprint = sign.fingerprint(fingerprint)
     with _locked(out_abs):
         _remove_stale_parts(out_abs)
         manifest = Manifest(out_abs / MANIFEST_NAME)
@@ -743,6 +760,7 @@ def iter_results(
                 fingerprint=fingerprint,
                 previous=manifest.records.get(str(path.resolve())),
                 policy=policy,
+                sign=sign,
             )
             for path, stem in pairs
         ]
@@ -839,6 +857,7 @@ def run(
     progress: Progress | None = None,
     options: RenderOptions | None = None,
     policy: RedactionPolicy | None = None,
+    sign: SignRequest | None = None,
 ) -> BatchSummary:
     """Run a batch to the end; `progress(result, finished, total)` hears of each input."""
     summary = BatchSummary(manifest=Path(out_dir).resolve() / MANIFEST_NAME)
@@ -858,6 +877,7 @@ def run(
             options=options,
             on_start=start,
             policy=policy,
+            sign=sign,
         ),
         start=1,
     ):

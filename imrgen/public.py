@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .errors import ImrgenError
@@ -55,6 +55,7 @@ def public_version(
     *,
     name: str = "<case>",
     digest: str | None = None,
+    sign: Callable[[bytes], bytes] | None = None,
 ) -> dict[str, bytes]:
     """The public version of a full case in each format, as bytes, keyed by format name.
 
@@ -66,7 +67,8 @@ def public_version(
     bytes) names the files of a case without a case number (see public_name).
 
     Raises ImrgenError (LeakError, UnknownFormatError, RenderError) for what the caller can
-    report; an unknown format fails before any work is done.
+    report; an unknown format fails before any work is done. `sign`, if given, signs each
+    PDF before the leak check, so the check reads the file exactly as it is sent.
     """
     fmts = check_formats(formats)
     if not fmts:
@@ -79,6 +81,8 @@ def public_version(
     leaks: list[Leak] = []
     for fmt in fmts:
         data = get_writer(fmt).write(public, options)
+        if sign is not None and fmt == "pdf":
+            data = sign(data)
         leaks.extend(find_leaks(data, public_name(source, fmt, digest), source))
         files[fmt] = data
     if leaks:

@@ -277,6 +277,7 @@ def test_archival_variant_carries_the_case_as_data(example: Case, archival: byte
     pdf = open_pdf(archival)
     xmp = metadata(pdf)
     assert (xmp[XMP["pdfaid"] + "part"], xmp[XMP["pdfaid"] + "conformance"]) == ("3", "B")
+    assert xmp[XMP["pdfuaid"] + "part"] == "1"  # and PDF/UA-1, in the same file
     assert str(pdf.Root.OutputIntents[0].S) == "/GTS_PDFA1"
     assert list(pdf.attachments) == [ATTACHMENT_NAME]
     spec = pdf.attachments[ATTACHMENT_NAME]

@@ -15,7 +15,7 @@ from ..errors import ImrgenError
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
-COMMANDS = ["core", "drafting", "public", "batch", "preview", "serve"]
+COMMANDS = ["core", "drafting", "public", "batch", "preview", "serve", "sign"]
 
 
 def build_parser() -> argparse.ArgumentParser:

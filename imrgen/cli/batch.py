@@ -25,6 +25,7 @@ from ..redaction import load_policy
 from ..writers import parse_formats, writers
 from . import Subparsers
 from .public import POLICY_HELP
+from .sign import add_signing_arguments, sign_request
 
 
 class RateColumn(ProgressColumn):
@@ -40,6 +41,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if args.policy is not None and not args.public:
         raise ImrgenError("--policy is the redaction policy of public versions: add --public")
     policy = load_policy(args.policy) if args.public else None
+    signing = sign_request(args, args.sign)
+    if signing is not None and "pdf" not in formats:
+        raise ImrgenError("--sign signs PDF letters: add pdf to --formats")
     console = Console(stderr=True)
     show_bar = not args.quiet and console.is_terminal
     progress = Progress(
@@ -81,6 +85,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             scheduler=args.scheduler,
             progress=report,
+            sign=signing,
         )
     if not args.quiet:
         print(
@@ -143,4 +148,5 @@ def register(sub: Subparsers) -> None:
     p.add_argument(
         "-q", "--quiet", action="store_true", help="no progress bar and no summary; errors only"
     )
+    add_signing_arguments(p)
     p.set_defaults(func=cmd_batch)

@@ -16,6 +16,7 @@ from ..rules import check, error_findings, format_findings, raise_for_errors
 from ..schema import schema_text
 from ..writers import RenderOptions, get_writer, parse_formats, writers
 from . import Subparsers, describe
+from .sign import add_signing_arguments, sign_request
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -65,9 +66,13 @@ def cmd_parse(args: argparse.Namespace) -> int:
     single = len(args.letters) == 1 and out.suffix.lower() in (".json", ".yaml", ".yml")
     if not single and out.suffix.lower() in (".json", ".yaml", ".yml"):
         raise ImrgenError(f"{out}: with several letters, -o names a folder")
+    from ..signing import signature_note  # pyHanko: imported only where letters are read
 
     def one(letter: Path) -> None:
         case = parse(letter)
+        note = signature_note(letter)
+        if note:
+            print(f"{letter}: {note}")
         target = out if single else out / f"{letter.stem}.json"
         fmt = "json" if target.suffix.lower() == ".json" else "yaml"
         write_atomic(target, dump_case(case, fmt).encode("utf-8"))
@@ -85,6 +90,9 @@ def cmd_render(args: argparse.Namespace) -> int:
         letter=args.letter,
     )
     out = Path(args.output)
+    signing = sign_request(args, args.sign)
+    if signing is not None and "pdf" not in formats:
+        raise ImrgenError("--sign signs PDF letters: add pdf to --formats")
 
     def one(path: Path) -> None:
         case = load_case(path)
@@ -94,6 +102,8 @@ def cmd_render(args: argparse.Namespace) -> int:
         elif error_findings(findings):
             print(format_findings(path, error_findings(findings)), file=sys.stderr)
         rendered = {fmt: get_writer(fmt).write(case, options) for fmt in formats}
+        if signing is not None:
+            rendered["pdf"] = signing.apply(rendered["pdf"])
         for fmt, data in rendered.items():
             write_atomic(out / f"{path.stem}{get_writer(fmt).suffix}", data)
 
@@ -156,4 +166,5 @@ def register(sub: Subparsers) -> None:
         action="store_true",
         help="render even a case that breaks an IMR rule (an error of `imrgen validate`)",
     )
+    add_signing_arguments(p)
     p.set_defaults(func=cmd_render)

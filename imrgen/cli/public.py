@@ -16,6 +16,7 @@ from ..public import LeakError, public_name, public_version, read_input, read_so
 from ..redaction import load_policy
 from ..writers import parse_formats
 from . import Subparsers
+from .sign import add_signing_arguments, sign_request
 
 
 def _report(leaks: list[Leak]) -> None:
@@ -31,6 +32,9 @@ def cmd_public(args: argparse.Namespace) -> int:
     formats = parse_formats(args.formats)
     policy = load_policy(args.policy)
     out = Path(args.output)
+    signing = sign_request(args, args.sign)
+    if signing is not None and "pdf" not in formats:
+        raise ImrgenError("--sign signs PDF letters: add pdf to --formats")
     made_by: dict[str, Path] = {}  # output name -> the input that made it
     failed = 0
     for name in args.inputs:
@@ -39,7 +43,14 @@ def cmd_public(args: argparse.Namespace) -> int:
             data = read_input(source)
             case = read_source(source, data)
             digest = hashlib.sha256(data).hexdigest()
-            files = public_version(case, formats, policy, name=str(source), digest=digest)
+            files = public_version(
+                case,
+                formats,
+                policy,
+                name=str(source),
+                digest=digest,
+                sign=signing.apply if signing is not None else None,
+            )
             targets = {fmt: public_name(case, fmt, digest) for fmt in files}
             for target in targets.values():
                 if target in made_by:
@@ -106,6 +117,7 @@ def register(sub: Subparsers) -> None:
     public.add_argument("-o", "--output", required=True, metavar="DIR")
     public.add_argument("--policy", metavar="POLICY", help=POLICY_HELP)
     public.add_argument("-q", "--quiet", action="store_true")
+    add_signing_arguments(public)
     public.set_defaults(func=cmd_public)
 
     check = sub.add_parser(

@@ -12,7 +12,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -422,12 +422,46 @@ def join_split_elements(document: weasyprint.Document, pdf: pydyf.PDF) -> None:
             parent = kept
 
 
-def _finish(document: weasyprint.Document, pdf: pydyf.PDF) -> None:
+# PDF/A admits in its XMP only the schemas of the XMP specification and ISO 19005, or schemas
+# it describes (ISO 19005-3, 6.6.2.3.2); the PDF/UA identification is none of those, so an
+# archival letter that says it is PDF/UA-1 as well describes pdfuaid:part in a pdfaExtension
+# schema.
+PDFUA_IDENTIFICATION = b"""<rdf:Description rdf:about="" \
+xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/" pdfuaid:part="1" />\
+<rdf:Description rdf:about="" xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/" \
+xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#" \
+xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#"><pdfaExtension:schemas><rdf:Bag>\
+<rdf:li rdf:parseType="Resource">\
+<pdfaSchema:schema>PDF/UA Universal Accessibility Schema</pdfaSchema:schema>\
+<pdfaSchema:namespaceURI>http://www.aiim.org/pdfua/ns/id/</pdfaSchema:namespaceURI>\
+<pdfaSchema:prefix>pdfuaid</pdfaSchema:prefix><pdfaSchema:property><rdf:Seq>\
+<rdf:li rdf:parseType="Resource"><pdfaProperty:name>part</pdfaProperty:name>\
+<pdfaProperty:valueType>Integer</pdfaProperty:valueType>\
+<pdfaProperty:category>internal</pdfaProperty:category>\
+<pdfaProperty:description>Part of ISO 14289 to which the file conforms</pdfaProperty:description>\
+</rdf:li></rdf:Seq></pdfaSchema:property></rdf:li></rdf:Bag></pdfaExtension:schemas>\
+</rdf:Description>"""
+
+
+def identify_as_accessible(pdf: pydyf.PDF) -> None:
+    """An archival letter is tagged as fully as an accessible one, so its XMP says PDF/UA-1
+    beside PDF/A-3b: one file for the archive and for the public."""
+    metadata = pdf.objects[next(_references(pdf.catalog["Metadata"]))]
+    (packet,) = metadata.stream
+    end = b"</rdf:RDF>"
+    if packet.count(end) != 1:
+        raise RenderError("WeasyPrint's XMP packet has no single rdf:RDF element to extend")
+    metadata.stream = [packet.replace(end, PDFUA_IDENTIFICATION + end)]
+
+
+def _finish(document: weasyprint.Document, pdf: pydyf.PDF, variant: str) -> None:
     mark_margin_boxes_as_artifacts(document, pdf)
     join_split_elements(document, pdf)
     mark_page_bodies(document, pdf)
     scope_header_cells(pdf)
     relate_attachments(pdf)
+    if variant.startswith("pdf/a"):
+        identify_as_accessible(pdf)
 
 
 class PdfWriter:
@@ -465,7 +499,7 @@ class PdfWriter:
                     document.color_profiles[OUTPUT_INTENT] = srgb_profile()
                     archival["output_intent"] = OUTPUT_INTENT
                 data: bytes = document.write_pdf(
-                    finisher=_finish,
+                    finisher=partial(_finish, variant=variant),
                     pdf_variant=variant,
                     pdf_tags=True,
                     pdf_identifier=True,  # a digest of the content: same case, same ID
