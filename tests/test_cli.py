@@ -90,8 +90,8 @@ def test_validate_exit_codes(tmp_path: Path) -> None:
     bad.write_text('{"summary": [], "items": []}')
     result = run("validate", EXAMPLES / "CM16-0213037.yaml", bad)
     assert result.returncode == 1
-    assert "summary: expected at least 1 item(s), got 0" in result.stderr
-    assert "items: expected at least 1 item(s), got 0" in result.stderr
+    assert "summary (line 1): expected at least 1 item(s), got 0" in result.stderr
+    assert "items (line 1): expected at least 1 item(s), got 0" in result.stderr
 
 
 def test_schema_is_json_schema() -> None:

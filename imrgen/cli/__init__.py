@@ -8,14 +8,53 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
-from typing import TypeAlias
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
 
 from .. import __version__
 from ..errors import ImrgenError
 
+if TYPE_CHECKING:
+    from ..redaction import RedactionPolicy
+
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 COMMANDS = ["core", "drafting", "public", "batch", "preview"]
+
+# What the help texts name, written out so that `--help` loads no reader or writer; a test
+# holds them to the registries.
+CASE_SUFFIXES = (".yaml", ".yml", ".json")
+LETTER_KINDS = "pdf, docx, html, txt, md"
+FORMAT_NAMES = "docx, html, md, pdf, txt"  # imrgen.writers.format_names()
+INPUT_KINDS = f"yaml, json (cases); {LETTER_KINDS} (letters)"
+# Every suffix of a file imrgen reads or writes: an -o DIR with one of them is a typo or a
+# misunderstanding, never a folder the user wants.
+FILE_SUFFIXES = frozenset(
+    {*CASE_SUFFIXES, ".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt", ".text"}
+)
+
+
+def format_help() -> str:
+    return f"comma-separated: {FORMAT_NAMES} (default: html)"
+
+
+def output_folder(value: str, hint: str) -> Path:
+    """An -o DIR: a folder that exists or will be made. A name ending in a file's suffix (-o
+    x.txt) is refused rather than made into a folder called x.txt."""
+    path = Path(value)
+    if not path.is_dir() and path.suffix.lower() in FILE_SUFFIXES:
+        raise ImrgenError(f"{value}: {hint} (a folder named '{path.name}' would be made)")
+    return path
+
+
+def policy_option(value: str) -> RedactionPolicy:
+    """--policy: a bundled policy by name (default, marker-only), else the path of a YAML file."""
+    from ..redaction import RedactionPolicy
+
+    path = Path(value)
+    if path.suffix.lower() in (".yaml", ".yml") or len(path.parts) > 1 or path.is_file():
+        return RedactionPolicy.from_yaml(path)
+    return RedactionPolicy.named(value)
 
 
 def build_parser() -> argparse.ArgumentParser:

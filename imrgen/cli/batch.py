@@ -5,34 +5,29 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.text import Text
+from . import INPUT_KINDS, Subparsers, format_help
 
-from ..batch import InputResult, run
-from ..writers import parse_formats, writers
-from . import Subparsers
-
-
-class RateColumn(ProgressColumn):
-    """Inputs finished per second, skipped ones included (they are what the bar counts)."""
-
-    def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text(f"{speed:.1f}/s" if speed else "-/s", style="progress.data.speed")
+if TYPE_CHECKING:
+    from ..batch import InputResult
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from ..batch import run
+    from ..writers import parse_formats
+    from .progress import RateColumn
+
     formats = parse_formats(args.formats)
     console = Console(stderr=True)
     show_bar = not args.quiet and console.is_terminal
@@ -41,6 +36,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
         BarColumn(),
         MofNCompleteColumn(),
         RateColumn(),
+        # Each time says what it is: "elapsed 0:00:06 left 0:00:00", never a bare time that
+        # could be read as either.
+        TextColumn("elapsed"),
         TimeElapsedColumn(),
         TextColumn("left"),
         TimeRemainingColumn(),
@@ -107,14 +105,14 @@ def register(sub: Subparsers) -> None:
             " finish an interrupted batch: what is done and unchanged is skipped."
         ),
     )
-    p.add_argument("inputs", nargs="+", metavar="INPUT")
     p.add_argument(
-        "-f",
-        "--formats",
-        default="html",
-        help=f"comma-separated: {', '.join(sorted(writers()))} (default: html)",
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help=f"files ({INPUT_KINDS}), folders (walked for those) and globs",
     )
-    p.add_argument("-o", "--output", required=True, metavar="DIR")
+    p.add_argument("-f", "--formats", default="html", help=format_help())
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="the folder to write to")
     p.add_argument(
         "--public",
         action="store_true",

@@ -7,19 +7,19 @@ import argparse
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ImrgenError
-from ..files import write_atomic
-from ..leaks import Leak, find_leaks
-from ..loading import is_case_file, load_case
-from ..model import Case
-from ..readers import parse
-from ..redaction import RedactionPolicy, default_policy, redact
-from ..writers import RenderOptions, get_writer
-from . import Subparsers
+from . import INPUT_KINDS, Subparsers, format_help, policy_option
+
+if TYPE_CHECKING:
+    from ..leaks import Leak
+    from ..model import Case
 
 
 def _formats(value: str) -> list[str]:
+    from ..writers import get_writer
+
     names = [n.strip() for n in value.split(",") if n.strip()]
     for name in names:
         get_writer(name)  # an unknown name fails here, before any work is done
@@ -28,11 +28,15 @@ def _formats(value: str) -> list[str]:
 
 def read_source(path: Path) -> Case:
     """A case file, or a letter in any format parse reads."""
-    return load_case(path) if is_case_file(path) else parse(path)
+    from ..loading import read_case
+
+    return read_case(path)
 
 
 def public_stem(case: Case, source: Path, used: set[str]) -> str:
     """The case number, else the input's stem if it carries no identifier, else 'letter'."""
+    from ..leaks import find_leaks
+
     stem = case.header.case_number
     if not stem:
         candidate = re.sub(r"[^\w.-]+", "_", source.stem)
@@ -52,8 +56,13 @@ def _report(leaks: list[Leak]) -> None:
 
 
 def cmd_public(args: argparse.Namespace) -> int:
+    from ..files import write_atomic
+    from ..leaks import find_leaks
+    from ..redaction import RedactionPolicy, default_policy, redact
+    from ..writers import RenderOptions, get_writer
+
     formats = _formats(args.formats)
-    policy = RedactionPolicy.from_yaml(args.policy) if args.policy else default_policy()
+    policy: RedactionPolicy = policy_option(args.policy) if args.policy else default_policy()
     out = Path(args.output)
     used: set[str] = set()
     failed = 0
@@ -87,6 +96,8 @@ def cmd_public(args: argparse.Namespace) -> int:
 
 
 def cmd_check_public(args: argparse.Namespace) -> int:
+    from ..leaks import find_leaks
+
     source = read_source(Path(args.source))
     found = 0
     for name in args.files:
@@ -113,11 +124,20 @@ def register(sub: Subparsers) -> None:
         description="Redact each case or letter by a policy, render it, and write only files in"
         " which the leak check finds no identifier of the source.",
     )
-    public.add_argument("inputs", nargs="+", metavar="INPUT", help="case files or letters")
-    public.add_argument("-f", "--formats", default="html", help="comma-separated formats")
-    public.add_argument("-o", "--output", required=True, metavar="DIR")
-    public.add_argument("--policy", metavar="FILE", help="a redaction policy (YAML)")
-    public.add_argument("-q", "--quiet", action="store_true")
+    public.add_argument(
+        "inputs", nargs="+", metavar="INPUT", help=f"case files or letters: {INPUT_KINDS}"
+    )
+    public.add_argument("-f", "--formats", default="html", help=format_help())
+    public.add_argument(
+        "-o", "--output", required=True, metavar="DIR", help="the folder to write to"
+    )
+    public.add_argument(
+        "--policy",
+        metavar="POLICY",
+        help="a bundled policy by name (default, marker-only) or the path of your own YAML"
+        " policy (default: default)",
+    )
+    public.add_argument("-q", "--quiet", action="store_true", help="print only problems")
     public.set_defaults(func=cmd_public)
 
     check = sub.add_parser(
@@ -126,7 +146,12 @@ def register(sub: Subparsers) -> None:
         description="Search every part of each file (text, metadata, attachments, streams) for"
         " the identifiers of the source case; exit 1 naming each finding.",
     )
-    check.add_argument("files", nargs="+", metavar="FILE")
-    check.add_argument("--source", required=True, metavar="CASE", help="the full case or letter")
-    check.add_argument("-q", "--quiet", action="store_true")
+    check.add_argument("files", nargs="+", metavar="FILE", help="finished files to look through")
+    check.add_argument(
+        "--source",
+        required=True,
+        metavar="INPUT",
+        help="the full case (yaml, json) or letter the files were made from",
+    )
+    check.add_argument("-q", "--quiet", action="store_true", help="print only findings")
     check.set_defaults(func=cmd_check_public)
