@@ -21,6 +21,45 @@ def is_case_file(path: str | Path) -> bool:
     return Path(path).suffix.lower() in CASE_SUFFIXES
 
 
+# What a letter's first bytes hold, by suffix: a file found in a folder that has a letter's
+# suffix but not this (examples/sources.txt, a README.md) is not a letter, and is skipped
+# rather than failed. Text letters name the IMR in every language imrgen writes.
+_LETTER_MARKS = {
+    ".pdf": (b"%PDF-",),
+    ".docx": (b"PK\x03\x04",),
+    **dict.fromkeys(
+        (".txt", ".text", ".md", ".markdown", ".html", ".htm"),
+        (b"IMR", "IMR".encode("utf-16-le"), "IMR".encode("utf-16-be")),
+    ),
+}
+
+
+def not_an_input(path: Path) -> str | None:
+    """Why a file found in a folder is not one imrgen reads (None when it is one): a case file,
+    or a letter by its suffix and first bytes. Only for folder walks: a file named on the
+    command line is always read, and fails if it is not what its suffix says."""
+    suffix = path.suffix.lower()
+    if suffix in CASE_SUFFIXES:
+        if path.name.lower().endswith(".schema.json"):
+            return "a JSON Schema, not a case"
+        return None
+    marks = _LETTER_MARKS.get(suffix)
+    if marks is None:
+        return f"not a case file or a letter ({suffix or 'no suffix'})"
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(1 << 20)
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    if suffix == ".pdf":
+        found = marks[0] in head[:1024]
+    elif suffix == ".docx":
+        found = head.startswith(marks[0])
+    else:
+        found = any(mark in head for mark in marks)
+    return None if found else f"has the suffix {suffix} but is not an IMR letter"
+
+
 def load_case(source: str | Path, text: str | None = None) -> Case:
     """Read a case file (YAML or JSON); raise CaseError listing every problem."""
     source = Path(source)

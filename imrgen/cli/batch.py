@@ -15,39 +15,14 @@ if TYPE_CHECKING:
 
 def cmd_batch(args: argparse.Namespace) -> int:
     from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
 
     from ..batch import run
     from ..writers import parse_formats
-    from .progress import RateColumn
+    from .progress import progress_bar
 
     formats = parse_formats(args.formats)
     console = Console(stderr=True)
-    show_bar = not args.quiet and console.is_terminal
-    progress = Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        RateColumn(),
-        # Each time says what it is: "elapsed 0:00:06 left 0:00:00", never a bare time that
-        # could be read as either.
-        TextColumn("elapsed"),
-        TimeElapsedColumn(),
-        TextColumn("left"),
-        TimeRemainingColumn(),
-        console=console,
-        disable=not show_bar,
-        transient=False,
-        # No refresh thread: the batch forks its workers, and a fork should find one thread.
-        auto_refresh=False,
-    )
+    progress = progress_bar(console, show=not args.quiet and console.is_terminal)
     task = progress.add_task("letters", total=None)
     shown = [0.0]
 
@@ -56,6 +31,11 @@ def cmd_batch(args: argparse.Namespace) -> int:
             # Errors go out even with --quiet: a script must see which input failed.
             progress.console.print(
                 f"error: {result.error}", markup=False, highlight=False, soft_wrap=True
+            )
+        elif result.error and not args.quiet:
+            # A folder's file that is no case or letter: skipped, and said so.
+            progress.console.print(
+                f"skipped: {result.error}", markup=False, highlight=False, soft_wrap=True
             )
         progress.update(task, completed=finished, total=total)
         now = time.monotonic()
