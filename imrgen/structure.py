@@ -32,6 +32,8 @@ def _text(element: lxml.html.HtmlElement) -> str:
 
 def blocks_from_html(html: str) -> list[Block]:
     """The blocks of a letter's HTML, in reading order."""
+    if not html.strip():
+        return []  # lxml refuses an empty document with an error of its own
     root = lxml.html.document_fromstring(html.encode("utf-8"))
     body = root.find("body")
     if body is None:
