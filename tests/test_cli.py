@@ -402,3 +402,14 @@ def test_the_readme_says_how_to_get_imrgen_on_the_path() -> None:
     using = (ROOT / "README.md").read_text().split("## Using it", 1)[1].split("\n## ", 1)[0]
     assert ".venv/bin/imrgen" in using and "source .venv/bin/activate" in using
     assert "--policy marker-only" in using
+
+
+def test_batch_reports_an_impossible_date_with_its_field_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        GOOD_CASE.read_text().replace("decision_date: 2016-12-09", "decision_date: 2016-02-30")
+    )
+    result = run("batch", bad, "-f", "txt", "-j", "1", "-o", tmp_path / "out")
+    assert result.returncode == 1
+    assert "internal error" not in result.stderr and "ValueError" not in result.stderr
+    assert "header.decision_date (line 8): expected a date that exists" in result.stderr

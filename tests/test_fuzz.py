@@ -23,7 +23,7 @@ from pathlib import Path
 
 import yaml
 from conftest import EXAMPLES
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import imrgen
@@ -222,8 +222,20 @@ def write_input(folder: Path, name: str, data: bytes) -> Path:
 FORMATS = st.sampled_from(["txt", "html,md", "txt,docx", "md", "pdf"])
 
 
+# What the fuzzing found, kept as explicit examples that every run tries first.
+IMPOSSIBLE_DATE = (
+    (EXAMPLES / "CM16-0213037.yaml")
+    .read_bytes()
+    .replace(b"decision_date: 2016-12-09", b"decision_date: 2016-02-30")
+)
+DEEP_JSON = b"[" * 100_000 + b"]" * 100_000
+
+
 @FUZZ
 @given(case=case_file(), formats=FORMATS)
+@example(case=("case.yaml", IMPOSSIBLE_DATE), formats="txt")
+@example(case=("case.json", DEEP_JSON), formats="txt")
+@example(case=("case.yaml", b"items: null\nsummary: ~\n"), formats="txt")
 def test_case_files_through_validate_and_render(case: tuple[str, bytes], formats: str) -> None:
     name, data = case
     with workspace() as folder:
@@ -240,6 +252,9 @@ def test_case_files_through_validate_and_render(case: tuple[str, bytes], formats
 
 @FUZZ
 @given(letter=letter_file())
+@example(letter=("letter.html", b""))
+@example(letter=("letter.pdf", b"%PDF-1.7\n"))
+@example(letter=("letter.docx", b"PK\x03\x04"))
 def test_mutated_letters_through_parse_public_and_batch(letter: tuple[str, bytes]) -> None:
     name, data = letter
     with workspace() as folder:
