@@ -245,3 +245,21 @@ def test_a_json_case_reports_lines_too(tmp_path: Path) -> None:
         load_case(path)
     line = next(n for n, t in enumerate(path.read_text().splitlines(), 1) if '"decision"' in t)
     assert [(p.location, p.line) for p in caught.value.problems] == [("items[0].decision", line)]
+
+
+@pytest.mark.parametrize("fmt", ["txt", "md", "docx", "html"])
+def test_an_address_drops_what_xml_cannot_hold_like_any_text(tmp_path: Path, fmt: str) -> None:
+    """A control character in an address is filtered as in every other text field (issue 19,
+    14): the full letter renders in every format instead of ending in lxml's ValueError."""
+    data = yaml.safe_load((EXAMPLES / "draft-full-letter.yaml").read_text(encoding="utf-8"))
+    employer = data["parties"]["employer"]
+    employer["address"] = "12 Main\x01 St\x0b\n\nFresno,\x1f CA \ufffe93721\n"
+    path = _write(tmp_path, yaml.safe_dump(data, allow_unicode=True), "full.yaml")
+    case = load_case(path)
+    assert case.parties is not None and case.parties.employer is not None
+    assert case.parties.employer.address == "12 Main St\nFresno, CA 93721"
+    options = imrgen.RenderOptions(letter="full")
+    assert imrgen.render(case, fmt, options)
+    data["parties"]["employer"]["address"] = " \x01 \n \x02"
+    with pytest.raises(imrgen.CaseError, match="parties.employer.address"):
+        load_case(_write(tmp_path, yaml.safe_dump(data, allow_unicode=True), "blank.yaml"))
