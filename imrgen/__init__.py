@@ -40,7 +40,6 @@ if TYPE_CHECKING:
     from .redaction import RedactionPolicy, redact
     from .writers import RenderOptions
     from .writers import get_writer as get_writer  # not in __all__, kept for old callers
-    from .writers import writers as writers
 
 # name -> the module that defines it
 _LAZY = {
@@ -75,7 +74,7 @@ _LAZY = {
     "redact": ".redaction",
     "RenderOptions": ".writers",
     "get_writer": ".writers",
-    "writers": ".writers",
+    # Not `writers`: that name is the subpackage imrgen.writers (its writers() lists them).
 }
 
 

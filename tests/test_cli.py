@@ -332,11 +332,16 @@ def test_help_describes_every_argument_and_shows_defaults(command: str) -> None:
 
 
 def test_help_names_match_the_registries() -> None:
-    from imrgen.cli import FORMAT_NAMES, LETTER_KINDS
+    from imrgen import loading
+    from imrgen.cli import CASE_SUFFIXES, FILE_SUFFIXES, FORMAT_NAMES, LETTER_KINDS
     from imrgen.i18n import languages
     from imrgen.readers import readers
+    from imrgen.writers import writers
 
     assert FORMAT_NAMES.split(", ") == imrgen.formats()
+    assert CASE_SUFFIXES == loading.CASE_SUFFIXES
+    every_suffix = {*CASE_SUFFIXES, *(s for r in readers() for s in r.suffixes)}
+    assert every_suffix | {w.suffix for w in writers().values()} == FILE_SUFFIXES
     assert sorted(LETTER_KINDS.split(", ")) == sorted(r.name for r in readers())
     parse_help = _subcommands()["parse"].format_help()
     assert "docx" in parse_help and "pdf" in parse_help

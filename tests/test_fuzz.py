@@ -253,6 +253,7 @@ def test_case_files_through_validate_and_render(case: tuple[str, bytes], formats
 @FUZZ
 @given(letter=letter_file())
 @example(letter=("letter.html", b""))
+@example(letter=("letter.html", b"<!"))
 @example(letter=("letter.pdf", b"%PDF-1.7\n"))
 @example(letter=("letter.docx", b"PK\x03\x04"))
 def test_mutated_letters_through_parse_public_and_batch(letter: tuple[str, bytes]) -> None:
@@ -273,6 +274,7 @@ def test_mutated_letters_through_parse_public_and_batch(letter: tuple[str, bytes
 
 @FUZZ
 @given(policy=mutated(POLICY_TEXT))
+@example(policy=POLICY_TEXT.replace(b"parties:", b"parties: " + b"[" * 3000, 1))
 def test_mutated_policies_through_public(policy: bytes) -> None:
     with workspace() as folder:
         source = write_input(folder, "policy.yaml", policy)
