@@ -261,5 +261,5 @@ def test_an_address_drops_what_xml_cannot_hold_like_any_text(tmp_path: Path, fmt
     options = imrgen.RenderOptions(letter="full")
     assert imrgen.render(case, fmt, options)
     data["parties"]["employer"]["address"] = " \x01 \n \x02"
-    with pytest.raises(imrgen.CaseError, match="parties.employer.address"):
+    with pytest.raises(imrgen.CaseError, match=r"parties\.employer\.address"):
         load_case(_write(tmp_path, yaml.safe_dump(data, allow_unicode=True), "blank.yaml"))
