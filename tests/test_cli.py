@@ -238,9 +238,11 @@ def test_parse_to_a_name_with_another_suffix_is_a_clear_error(tmp_path: Path) ->
     assert (tmp_path / "letters.txt" / f"{CORPUS[0].stem}.json").is_file()
 
 
-def test_render_to_a_file_name_is_a_clear_error(tmp_path: Path) -> None:
-    result = run("render", GOOD_CASE, "-o", tmp_path / "letter.html")
+@pytest.mark.parametrize("command", ["render", "public", "batch"])
+def test_an_output_folder_named_like_a_file_is_a_clear_error(tmp_path: Path, command: str) -> None:
+    result = run(command, GOOD_CASE, "-o", tmp_path / "letter.html")
     assert result.returncode == 2
+    assert f"error: {tmp_path / 'letter.html'}: {command} writes one file per" in result.stderr
     assert "-o names a folder" in result.stderr
     assert not (tmp_path / "letter.html").exists()
 

@@ -7,7 +7,7 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from . import INPUT_KINDS, Subparsers, format_help
+from . import INPUT_KINDS, Subparsers, format_help, output_folder
 
 if TYPE_CHECKING:
     from ..batch import InputResult
@@ -47,7 +47,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
         summary = run(
             args.inputs,
             formats,
-            args.output,
+            output_folder(
+                args.output, "batch writes one file per input and format: -o names a folder"
+            ),
             public=args.public,
             jobs=args.jobs,
             scheduler=args.scheduler,

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ImrgenError
-from . import INPUT_KINDS, Subparsers, format_help, policy_option
+from . import INPUT_KINDS, Subparsers, format_help, output_folder, policy_option
 
 if TYPE_CHECKING:
     from ..leaks import Leak
@@ -63,7 +63,7 @@ def cmd_public(args: argparse.Namespace) -> int:
 
     formats = _formats(args.formats)
     policy: RedactionPolicy = policy_option(args.policy) if args.policy else default_policy()
-    out = Path(args.output)
+    out = output_folder(args.output, "public writes one file per format: -o names a folder")
     used: set[str] = set()
     failed = 0
     for name in args.inputs:
