@@ -261,6 +261,9 @@ def test_render_reads_letters_as_batch_does(tmp_path: Path) -> None:
     assert "expected a case file (.yaml, .yml, .json) or a letter (.pdf" in result.stderr
     assert "got a file with the suffix .odt" in result.stderr
     assert "not UTF-8" not in result.stderr
+    result = run("parse", GOOD_CASE, "-o", tmp_path / "cases")
+    assert result.returncode == 1
+    assert f"{GOOD_CASE}: is a case file already; parse reads letters (pdf, docx" in result.stderr
 
 
 def test_a_folder_takes_what_imrgen_reads_and_skips_the_rest(tmp_path: Path) -> None:

@@ -86,6 +86,11 @@ def cmd_parse(args: argparse.Namespace) -> int:
     out, single = parse_target(args.output, len(args.letters))
 
     def one(letter: Path) -> None:
+        if letter.suffix.lower() in CASE_SUFFIXES:
+            raise ImrgenError(
+                f"{letter}: is a case file already; parse reads letters ({LETTER_KINDS}), and"
+                " validate, render, public and batch take case files as they are"
+            )
         case = parse(letter)
         target = out if single else out / f"{letter.stem}.json"
         fmt = "json" if target.suffix.lower() == ".json" else "yaml"
