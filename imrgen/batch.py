@@ -32,7 +32,7 @@ from packaging.utils import canonicalize_name
 from . import __version__
 from .errors import CaseError, ImrgenError, Problem
 from .files import fsync_folder, write_atomic
-from .loading import CASE_SUFFIXES, is_case_file, load_case
+from .loading import CASE_SUFFIXES, is_case_file, load_case, not_an_input
 from .model import Case, Edition
 from .readers import parse, readers
 from .writers import RenderOptions, check_formats, get_writer
@@ -143,9 +143,14 @@ def expand_inputs(
 
     def walk(folder: Path) -> None:
         for path in sorted(folder.rglob("*")):
-            readable = path.is_file() and path.suffix.lower() in suffixes
-            if readable and not _hidden(path, folder) and not inside_excluded(path):
+            if not path.is_file() or _hidden(path, folder) or inside_excluded(path):
+                continue
+            # A folder's other files (notes, a README) are listed as skipped, not failed.
+            why = not_an_input(path) if path.suffix.lower() in suffixes else "not a case or letter"
+            if why is None:
                 found.append((path, str(path.relative_to(folder).with_suffix(""))))
+            else:
+                missing.append(_skipped(str(path), f"{path}: {why}"))
 
     for item in inputs:
         name = str(item)
@@ -186,6 +191,10 @@ def _disambiguate(
     for _, stem in pairs:
         counts[stem.lower()] = counts.get(stem.lower(), 0) + 1
     return [(p, rename(p, s) if counts[s.lower()] > 1 else s) for p, s in pairs]
+
+
+def _skipped(source: str, why: str) -> InputResult:
+    return InputResult(source=source, path=source, status="skipped", error=why)
 
 
 def _failed(source: str, message: str, **extra: Any) -> InputResult:

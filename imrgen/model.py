@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -13,6 +13,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationError,
     WithJsonSchema,
     model_validator,
 )
@@ -32,7 +33,16 @@ def normalize_space(value: str) -> str:
     return " ".join(_NOT_XML.sub("", value).split())
 
 
-Text = Annotated[str, AfterValidator(normalize_space), Field(min_length=1)]
+def _not_blank(value: str) -> str:
+    # min_length alone sees the text before normalize_space: "  " would pass it and become "".
+    if not value:
+        raise ValueError("expected text, got only white space")
+    return value
+
+
+Text = Annotated[
+    str, AfterValidator(normalize_space), AfterValidator(_not_blank), Field(min_length=1)
+]
 Paragraphs = Annotated[list[Text], Field(min_length=1)]
 
 
@@ -62,7 +72,24 @@ class Statement(StrEnum):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False, use_enum_values=False)
+    # Validated on assignment, so a case changed in code is as valid as one loaded from a file.
+    model_config = ConfigDict(
+        extra="forbid", frozen=False, validate_assignment=True, use_enum_values=False
+    )
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # pydantic runs a model's own validators after the value is in place, so a refused
+        # assignment would otherwise leave the refused value behind.
+        before = self.__dict__.get(name, _UNSET)
+        try:
+            super().__setattr__(name, value)
+        except ValidationError:
+            if before is not _UNSET:
+                self.__dict__[name] = before
+            raise
+
+
+_UNSET = object()
 
 
 class Header(_Model):
@@ -179,11 +206,17 @@ class DisputedItem(_Model):
     rationale: Paragraphs
 
 
+def normalize_address(value: str) -> str:
+    """An address keeps its lines; within a line, white space is collapsed and characters no
+    letter file can carry are dropped, as in every other text field."""
+    lines = (" ".join(line.split()) for line in _NOT_XML.sub("", value).splitlines())
+    return "\n".join(line for line in lines if line)
+
+
 Address = Annotated[
     str,
-    AfterValidator(
-        lambda v: "\n".join(" ".join(x.split()) for x in v.strip().splitlines() if x.strip())
-    ),
+    AfterValidator(normalize_address),
+    AfterValidator(_not_blank),
     Field(min_length=1),
 ]
 

@@ -111,6 +111,8 @@ class RedactionPolicy(BaseModel):
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             raise PolicyError(f"{source}: not valid YAML: {exc}") from None
+        except RecursionError:
+            raise PolicyError(f"{source}: nested too deep to be a policy") from None
         if not isinstance(data, dict):
             raise PolicyError(f"{source}: expected a mapping of policy fields")
         try:

@@ -1,7 +1,9 @@
 """The IMR rules a case must keep before a letter goes out: each rule has an id and a severity.
 
-Errors are what no determination may say (dates out of order, an item without its decision,
-basis or rationale, a conclusion that contradicts the decision). Warnings are the legal clock,
+Errors are what no determination may say (dates out of order, an item without a basis, a
+conclusion that contradicts the decision, no reviewer qualifications). What the model itself
+guarantees (a decision, a rationale, the case number's form) is not checked again here: a case
+cannot hold anything else, whether loaded or changed in code. Warnings are the legal clock,
 which the header alone cannot prove: a late application or a late decision may have a reason
 the case does not record.
 """
@@ -10,14 +12,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from itertools import pairwise
 from pathlib import Path
 
 from .errors import CaseError, Problem
-from .model import CASE_NUMBER_PATTERN, Case, Decision, GuidelineBasis, Priority
+from .loading import is_case_file, line_of, load_case, node_tree, read_case_text, read_letter
+from .model import Case, Decision, GuidelineBasis, Priority
 
 
 class Severity(StrEnum):
@@ -33,9 +35,11 @@ class Finding:
     severity: Severity
     field_path: str
     message: str
+    line: int | None = None  # where the field stands in the case file, when known
 
     def __str__(self) -> str:
-        return f"{self.field_path}: {self.message} [{self.rule_id} {self.severity}]"
+        where = self.field_path if self.line is None else f"{self.field_path} (line {self.line})"
+        return f"{where}: {self.message} [{self.rule_id} {self.severity}]"
 
 
 # A check yields (field path, message) pairs; its rule adds the id and the severity.
@@ -74,6 +78,22 @@ def check(case: Case) -> list[Finding]:
     return sorted(found, key=lambda f: (f.severity is not Severity.ERROR, f.rule_id))
 
 
+def check_file(source: str | Path, text: str | None = None) -> tuple[Case, list[Finding]]:
+    """Load a case file, or read a letter, and run every rule; a case file's findings carry
+    their line in the file, as the model's own problems do."""
+    if text is None and not is_case_file(source):
+        case = read_letter(source)
+        return case, check(case)
+    if text is None:
+        text = read_case_text(source)
+    case = load_case(source, text)
+    findings = check(case)
+    if findings:
+        root = node_tree(text)
+        findings = [replace(f, line=line_of(root, f.field_path)) for f in findings]
+    return case, findings
+
+
 def error_findings(findings: Iterable[Finding]) -> list[Finding]:
     return [f for f in findings if f.severity is Severity.ERROR]
 
@@ -95,7 +115,7 @@ def raise_for_errors(source: str | Path, findings: list[Finding]) -> None:
     if found:
         raise CaseError(
             source,
-            [Problem(f.field_path, f"{f.message} [{f.rule_id}]") for f in found],
+            [Problem(f.field_path, f"{f.message} [{f.rule_id}]", f.line) for f in found],
         )
 
 
@@ -117,7 +137,7 @@ def _dates_in_order(case: Case) -> Iterator[tuple[str, str]]:
     present = [
         (name, label, value)
         for name, label in DATE_ORDER
-        if isinstance(value := getattr(case.header, name, None), date)
+        if (value := getattr(case.header, name)) is not None
     ]
     # Only neighbours among the dates present: one wrong date is reported once or twice, not
     # against every other date.
@@ -128,30 +148,13 @@ def _dates_in_order(case: Case) -> Iterator[tuple[str, str]]:
                 f"expected the {label_b} on or after the {label_a}"
                 f" (header.{name_a} {a.isoformat()}), got {b.isoformat()}",
             )
-    records = getattr(case.header, "records_received", None)
-    decided = getattr(case.header, "decision_date", None)
-    if isinstance(records, date) and isinstance(decided, date) and records > decided:
+    records, decided = case.header.records_received, case.header.decision_date
+    if records is not None and decided is not None and records > decided:
         yield (
             "header.records_received",
             f"expected the records received on or before the decision"
             f" (header.decision_date {decided.isoformat()}), got {records.isoformat()}",
         )
-
-
-@rule("IMR002", Severity.ERROR, "an item without a decision")
-def _item_has_decision(case: Case) -> Iterator[tuple[str, str]]:
-    for i, item in enumerate(case.items):
-        decision = getattr(item, "decision", None)
-        if decision is None:
-            yield (
-                f"items[{i}].decision",
-                "expected 'upheld' or 'overturned', got nothing",
-            )
-        elif not isinstance(decision, Decision) and decision not in tuple(Decision):
-            yield (
-                f"items[{i}].decision",
-                f"expected 'upheld' or 'overturned', got {decision!r}",
-            )
 
 
 _SIDES = (
@@ -164,8 +167,8 @@ _SIDES = (
 def _item_has_bases(case: Case) -> Iterator[tuple[str, str]]:
     for i, item in enumerate(case.items):
         for side, whose in _SIDES:
-            basis = getattr(item, side, None)
-            if not isinstance(basis, GuidelineBasis) or basis.is_empty:
+            basis: GuidelineBasis = getattr(item, side)
+            if basis.is_empty:
                 yield (
                     f"items[{i}].{side}",
                     f"expected {whose} basis (a statement, MTUS citations or a non-MTUS"
@@ -173,25 +176,11 @@ def _item_has_bases(case: Case) -> Iterator[tuple[str, str]]:
                 )
 
 
-@rule("IMR004", Severity.ERROR, "an item without a rationale")
-def _item_has_rationale(case: Case) -> Iterator[tuple[str, str]]:
-    for i, item in enumerate(case.items):
-        rationale = getattr(item, "rationale", None)
-        if not rationale or not any(isinstance(p, str) and p.strip() for p in rationale):
-            yield (
-                f"items[{i}].rationale",
-                "expected at least one paragraph of rationale, got none",
-            )
-
-
 @rule("IMR005", Severity.ERROR, "a rationale whose conclusion contradicts the decision")
 def _conclusion_fits_decision(case: Case) -> Iterator[tuple[str, str]]:
     for i, item in enumerate(case.items):
-        decision = getattr(item, "decision", None)
-        paragraphs = [p for p in getattr(item, "rationale", None) or [] if isinstance(p, str)]
-        if decision not in (Decision.UPHELD, Decision.OVERTURNED) or not paragraphs:
-            continue
-        verdict = conclusion(paragraphs)
+        decision = item.decision
+        verdict = conclusion(item.rationale)
         if verdict is None:
             continue
         necessary, sentence = verdict
@@ -211,26 +200,11 @@ def _conclusion_fits_decision(case: Case) -> Iterator[tuple[str, str]]:
 
 @rule("IMR006", Severity.ERROR, "no reviewer qualifications")
 def _reviewer_qualified(case: Case) -> Iterator[tuple[str, str]]:
-    reviewer = getattr(case, "reviewer", None)
-    specialty = getattr(reviewer, "specialty", None)
-    licensure = getattr(reviewer, "licensure", None)
-    if not specialty and not licensure:
+    if not case.reviewer.specialty and not case.reviewer.licensure:
         yield (
             "reviewer",
             "expected the reviewer's qualifications (reviewer.specialty and/or"
             " reviewer.licensure), got neither",
-        )
-
-
-@rule("IMR007", Severity.ERROR, "a case number not of the state's form")
-def _case_number_form(case: Case) -> Iterator[tuple[str, str]]:
-    number = getattr(case.header, "case_number", None)
-    if number is not None and not (
-        isinstance(number, str) and re.fullmatch(CASE_NUMBER_PATTERN, number)
-    ):
-        yield (
-            "header.case_number",
-            f"expected the state's form CMyy-nnnnnnn (e.g. CM16-0213037), got {number!r}",
         )
 
 
@@ -242,9 +216,8 @@ DECISION_DAYS = {Priority.STANDARD: 30, Priority.EXPEDITED: 3}
 
 @rule("IMR101", Severity.WARNING, "application more than 35 days after the UR denial")
 def _application_in_time(case: Case) -> Iterator[tuple[str, str]]:
-    denied = getattr(case.header, "ur_denial_date", None)
-    applied = getattr(case.header, "application_received", None)
-    if isinstance(denied, date) and isinstance(applied, date):
+    denied, applied = case.header.ur_denial_date, case.header.application_received
+    if denied is not None and applied is not None:
         days = (applied - denied).days
         if days > APPLICATION_DAYS:
             yield (
@@ -257,18 +230,18 @@ def _application_in_time(case: Case) -> Iterator[tuple[str, str]]:
 
 @rule("IMR102", Severity.WARNING, "decision later than 30 (standard) or 3 (expedited) days")
 def _decision_in_time(case: Case) -> Iterator[tuple[str, str]]:
-    decided = getattr(case.header, "decision_date", None)
+    decided = case.header.decision_date
     start_field = "records_received"
-    start = getattr(case.header, start_field, None)
+    start = case.header.records_received
     if start is None:
         # Where the records date is missing the clock is counted from the assignment, which the
         # published letters often exceed by a few days (the records come later).
         start_field = "date_assigned"
-        start = getattr(case.header, start_field, None)
-    if not (isinstance(decided, date) and isinstance(start, date)):
+        start = case.header.date_assigned
+    if decided is None or start is None:
         return
-    priority = getattr(case.header, "priority", None)
-    if isinstance(priority, Priority):
+    priority = case.header.priority
+    if priority is not None:
         limit, kind = DECISION_DAYS[priority], priority.value
     else:
         limit, kind = DECISION_DAYS[Priority.STANDARD], "standard (priority not given)"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import lxml.etree
 import lxml.html
 
 Kind = Literal["field", "title", "heading", "subheading", "para"]
@@ -32,7 +33,11 @@ def _text(element: lxml.html.HtmlElement) -> str:
 
 def blocks_from_html(html: str) -> list[Block]:
     """The blocks of a letter's HTML, in reading order."""
-    root = lxml.html.document_fromstring(html.encode("utf-8"))
+    try:
+        root = lxml.html.document_fromstring(html.encode("utf-8"))
+    except lxml.etree.ParserError:
+        return []  # no document at all ("", "<!"): a letter with no blocks, refused as such
+
     body = root.find("body")
     if body is None:
         return []

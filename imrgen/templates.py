@@ -163,6 +163,11 @@ def new_family(name: str, parent: str, templates_dir: Path) -> Path:
         raise ImrgenError(f"unknown template family '{parent}'; available: {known}")
     # A family may hold only some templates; extend the nearest one that has the letter.
     holder = next(f for f in templates.chain(parent) if (f.directory / "letter.html").is_file())
+    # Templates are looked up by folder, relative to a root of the search path, and a family's
+    # folder need not bear its name.
+    roots = [r for r in (templates.user_templates, templates.templates) if r is not None]
+    root = next(r for r in roots if holder.directory.resolve().is_relative_to(r.resolve()))
+    extends = holder.directory.resolve().relative_to(root.resolve()).as_posix()
     folder = templates_dir / name
     write_atomic(
         folder / "family.yaml",
@@ -171,7 +176,7 @@ def new_family(name: str, parent: str, templates_dir: Path) -> Path:
             f'name: "{name}"\nparent: "{parent}"\n'
         ).encode(),
     )
-    write_atomic(folder / "letter.html", f'{{% extends "{holder.name}/letter.html" %}}\n'.encode())
+    write_atomic(folder / "letter.html", f'{{% extends "{extends}/letter.html" %}}\n'.encode())
     return folder
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import EXAMPLES
 
 import imrgen
@@ -146,3 +148,118 @@ def test_schema_describes_the_case() -> None:
     schema = imrgen.Case.model_json_schema()
     assert {"summary", "items"} <= set(schema["required"])
     assert "parties" in schema["properties"]
+
+
+# --- what a new user hit (issue 12, 1-2) ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("date_of_injury", "2016-02-30", "day value is outside expected range"),
+        ("date_of_injury", "2016-13-01", "month value is outside expected range"),
+        ("decision_date", "2016-12-09 25:00:00", "hour value is outside expected range"),
+    ],
+)
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_an_impossible_date_is_a_problem_with_field_line_expected_and_found(
+    tmp_path: Path, field: str, value: str, reason: str, suffix: str
+) -> None:
+    text = GOOD.replace("  decision_date: 2016-12-09\n", f"  {field}: {value}\n")
+    if field != "decision_date":
+        text = text.replace("  priority:", "  decision_date: 2016-12-09\n  priority:")
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if t.startswith(f"  {field}:"))
+    if suffix == ".json":
+        data = yaml.safe_load(text.replace(value, "PLACEHOLDER"))
+        data["header"][field] = value
+        text = json.dumps(data, indent=2, default=str)
+        line = next(n for n, t in enumerate(text.splitlines(), 1) if f'"{field}"' in t)
+    with pytest.raises(imrgen.CaseError) as caught:
+        load_case(_write(tmp_path, text, f"case{suffix}"))
+    [problem] = caught.value.problems
+    assert problem.location == f"header.{field}"
+    assert problem.line == line
+    assert problem.message.startswith("expected a date that exists, as YYYY-MM-DD")
+    assert f"got '{value}'" in problem.message and reason in problem.message
+
+
+def test_a_yaml_null_reads_as_null(tmp_path: Path) -> None:
+    text = GOOD.replace("request: MRI of the right shoulder without contrast", "request: null")
+    with pytest.raises(imrgen.CaseError) as caught:
+        load_case(_write(tmp_path, text))
+    [problem] = caught.value.problems
+    assert (problem.location, problem.line) == ("items[0].request", 9)
+    assert problem.message == "expected text, got null"
+    assert "None" not in str(caught.value)
+
+
+def test_a_blank_text_is_refused_not_kept_empty(tmp_path: Path) -> None:
+    text = GOOD.replace("The injured worker is a 48 year old male.", '"   "')
+    with pytest.raises(imrgen.CaseError) as caught:
+        load_case(_write(tmp_path, text))
+    [problem] = caught.value.problems
+    assert problem.location == "summary[0]"
+    assert "expected text, got only white space" in problem.message
+
+
+DEEP = 100_000
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("deep.json", "[" * DEEP + "]" * DEEP),
+        ("deep-object.json", '{"a":' * DEEP + "1" + "}" * DEEP),
+        ("deep.yaml", "[" * DEEP + "]" * DEEP),
+        ("deep-block.yaml", "".join("  " * i + "-\n" for i in range(2_000))),
+        ("deep-mapping.yaml", "{a: " * DEEP + "1" + "}" * DEEP),
+    ],
+)
+def test_deep_nesting_is_one_problem_in_bounded_memory(
+    tmp_path: Path, name: str, text: str
+) -> None:
+    path = _write(tmp_path, text, name)
+    tracemalloc.start()
+    try:
+        with pytest.raises(imrgen.CaseError) as caught:
+            load_case(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(caught.value.problems) == 1
+    assert str(caught.value).startswith(f"{path}: 1 problem(s)")
+    assert "nest" in str(caught.value) or "expected a mapping" in str(caught.value)
+    assert peak < 64 * 2**20, f"{peak / 2**20:.0f} MiB"
+
+
+def test_a_folder_or_an_unreadable_file_is_a_problem(tmp_path: Path) -> None:
+    with pytest.raises(imrgen.CaseError, match="expected a case file, got a folder"):
+        load_case(tmp_path)
+
+
+def test_a_json_case_reports_lines_too(tmp_path: Path) -> None:
+    data = yaml.safe_load(GOOD)
+    data["items"][0]["decision"] = "approved"
+    path = _write(tmp_path, json.dumps(data, indent=2, default=str), "case.json")
+    with pytest.raises(imrgen.CaseError) as caught:
+        load_case(path)
+    line = next(n for n, t in enumerate(path.read_text().splitlines(), 1) if '"decision"' in t)
+    assert [(p.location, p.line) for p in caught.value.problems] == [("items[0].decision", line)]
+
+
+@pytest.mark.parametrize("fmt", ["txt", "md", "docx", "html"])
+def test_an_address_drops_what_xml_cannot_hold_like_any_text(tmp_path: Path, fmt: str) -> None:
+    """A control character in an address is filtered as in every other text field (issue 19,
+    14): the full letter renders in every format instead of ending in lxml's ValueError."""
+    data = yaml.safe_load((EXAMPLES / "draft-full-letter.yaml").read_text(encoding="utf-8"))
+    employer = data["parties"]["employer"]
+    employer["address"] = "12 Main\x01 St\x0b\n\nFresno,\x1f CA \ufffe93721\n"
+    path = _write(tmp_path, yaml.safe_dump(data, allow_unicode=True), "full.yaml")
+    case = load_case(path)
+    assert case.parties is not None and case.parties.employer is not None
+    assert case.parties.employer.address == "12 Main St\nFresno, CA 93721"
+    options = imrgen.RenderOptions(letter="full")
+    assert imrgen.render(case, fmt, options)
+    data["parties"]["employer"]["address"] = " \x01 \n \x02"
+    with pytest.raises(imrgen.CaseError, match=r"parties\.employer\.address"):
+        load_case(_write(tmp_path, yaml.safe_dump(data, allow_unicode=True), "blank.yaml"))

@@ -16,6 +16,7 @@ import pytest
 import yaml
 from conftest import REAL_LETTERS, letter_id
 from hypothesis import HealthCheck, given, settings
+from pydantic import ValidationError
 from strategies import case as cases
 
 import imrgen
@@ -26,7 +27,6 @@ from imrgen.loading import case_from_data, dump_case, load_case
 from imrgen.model import (
     Case,
     Decision,
-    DisputedItem,
     Edition,
     GuidelineBasis,
     Priority,
@@ -88,12 +88,6 @@ def _set(path: str, value: Any) -> Change:
     return change
 
 
-def _drop_decision(case: Case) -> None:
-    item = case.items[0]
-    fields = {k: v for k, v in item.__dict__.items() if k != "decision"}
-    case.items[0] = DisputedItem.model_construct(**fields)
-
-
 def _upheld_says_necessary(case: Case) -> None:
     i = _first(case, Decision.UPHELD)
     case.items[i].rationale = _flip_conclusion(case.items[i].rationale, necessary=True)
@@ -102,10 +96,6 @@ def _upheld_says_necessary(case: Case) -> None:
 def _overturned_says_not_necessary(case: Case) -> None:
     i = _first(case, Decision.OVERTURNED)
     case.items[i].rationale = _flip_conclusion(case.items[i].rationale, necessary=False)
-
-
-def _unknown_decision(case: Case) -> None:
-    case.items[0].decision = "approved"  # type: ignore[assignment]
 
 
 def _assigned_before_denial_without_application(case: Case) -> None:
@@ -161,14 +151,6 @@ BREAKERS: dict[str, tuple[str, Change, str, str, list[str]]] = {
         "header.records_received",
         ["header.decision_date", "2016-12-09", "2016-12-10"],
     ),
-    "no-decision": (BASE, _drop_decision, "IMR002", "items[0].decision", ["got nothing"]),
-    "unknown-decision": (
-        BASE,
-        _unknown_decision,
-        "IMR002",
-        "items[0].decision",
-        ["'upheld' or 'overturned'", "'approved'"],
-    ),
     "no-claims-administrator-basis": (
         BASE,
         lambda case: setattr(case.items[0], "claims_administrator_basis", GuidelineBasis()),
@@ -182,13 +164,6 @@ BREAKERS: dict[str, tuple[str, Change, str, str, list[str]]] = {
         "IMR003",
         "reviewer_basis",
         ["reviewer's basis", "got none"],
-    ),
-    "no-rationale": (
-        BASE,
-        lambda case: setattr(case.items[0], "rationale", []),
-        "IMR004",
-        "items[0].rationale",
-        ["rationale", "got none"],
     ),
     "upheld-but-necessary": (
         BASE,
@@ -217,20 +192,6 @@ BREAKERS: dict[str, tuple[str, Change, str, str, list[str]]] = {
         "IMR006",
         "reviewer",
         ["reviewer.specialty", "reviewer.licensure", "got neither"],
-    ),
-    "case-number-without-cm": (
-        BASE,
-        _set("header.case_number", "16-0213037"),
-        "IMR007",
-        "header.case_number",
-        ["CMyy-nnnnnnn", "'16-0213037'"],
-    ),
-    "case-number-short": (
-        BASE,
-        _set("header.case_number", "CM16-213037"),
-        "IMR007",
-        "header.case_number",
-        ["CMyy-nnnnnnn", "'CM16-213037'"],
     ),
     "application-36-days-after-denial": (
         LATE,
@@ -289,6 +250,52 @@ def test_a_rule_catches_a_real_letter_broken_in_one_place(
     assert f"[{rule_id} {finding.severity}]" in text
     for word in words:
         assert word in finding.message, (word, finding.message)
+
+
+# What the model guarantees, the rules no longer check: a case cannot hold it, whether loaded
+# from a file or changed in code (issue 19, 13).
+MODEL_REFUSES: dict[str, tuple[str, Any, str]] = {
+    "unknown-decision": ("items.0.decision", "approved", "'upheld' or 'overturned'"),
+    "no-decision": ("items.0.decision", None, "'upheld' or 'overturned'"),
+    "no-rationale": ("items.0.rationale", [], "at least 1 item"),
+    "blank-paragraph": ("items.0.rationale", ["  "], "expected text, got only white space"),
+    "case-number-without-cm": ("header.case_number", "16-0213037", "should match pattern"),
+    "case-number-short": ("header.case_number", "X-1", "should match pattern"),
+    "impossible-date": ("header.decision_date", "2016-02-30", "day value is outside"),
+    "subspecialty-in-2015": (
+        "reviewer",
+        Reviewer(specialty="Family Practice", subspecialty="Pain Medicine"),
+        "prints no subspecialty",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(MODEL_REFUSES))
+def test_the_model_refuses_an_invalid_assignment(name: str, letters: dict[str, Case]) -> None:
+    path, value, words = MODEL_REFUSES[name]
+    case = letters[BASE].model_copy(deep=True)
+    before = case.model_dump()
+    *parents, last = path.split(".")
+    target: Any = case
+    for part in parents:
+        target = target[int(part)] if part.isdigit() else getattr(target, part)
+    with pytest.raises(ValidationError, match=re.escape(words)):
+        setattr(target, last, value)
+    assert case.model_dump() == before  # nothing changed
+
+
+def test_a_case_number_assigned_in_code_fails(letters: dict[str, Case]) -> None:
+    case = letters[BASE].model_copy(deep=True)
+    with pytest.raises(ValidationError, match="case_number"):
+        case.header.case_number = "X-1"
+    assert case.header.case_number == BASE
+
+
+def test_the_rules_are_only_what_the_model_cannot_check() -> None:
+    assert set(rules.RULES) == {"IMR001", "IMR003", "IMR005", "IMR006", "IMR101", "IMR102"}
+    source = Path(rules.__file__).read_text(encoding="utf-8")
+    assert "getattr(case.header, name, None)" not in source
+    assert "isinstance(" not in source
 
 
 def test_a_decision_on_the_limit_is_in_time(letters: dict[str, Case]) -> None:
@@ -382,7 +389,7 @@ def test_rules_on_generated_cases_agree_with_a_plain_reading(case: Case) -> None
     assert in_order is not any(f.rule_id == "IMR001" for f in findings)
     qualified = bool(case.reviewer.specialty or case.reviewer.licensure)
     assert qualified is not any(f.rule_id == "IMR006" for f in findings)
-    assert not [f for f in findings if f.rule_id in ("IMR002", "IMR003", "IMR004", "IMR007")]
+    assert not [f for f in findings if f.rule_id == "IMR003"]
 
 
 def test_a_rationale_without_a_verdict_is_not_judged(letters: dict[str, Case]) -> None:
@@ -417,7 +424,7 @@ def test_warnings_over_the_real_letters(letters: dict[str, Case]) -> None:
 
 def test_findings_format_and_raise(letters: dict[str, Case]) -> None:
     case = letters[BASE].model_copy(deep=True)
-    case.header.case_number = "X-1"
+    case.reviewer = Reviewer()
     assert case.header.date_assigned is not None
     case.header.decision_date = case.header.date_assigned + timedelta(days=40)
     findings = check(case)
@@ -425,12 +432,12 @@ def test_findings_format_and_raise(letters: dict[str, Case]) -> None:
     report = rules.format_findings("case.yaml", findings)
     lines = report.splitlines()
     assert lines[0] == "case.yaml: 1 error(s), 1 warning(s)"
-    assert lines[1].startswith("  header.case_number: ") and lines[1].endswith("[IMR007 error]")
+    assert lines[1].startswith("  reviewer: ") and lines[1].endswith("[IMR006 error]")
     assert lines[2].endswith("[IMR102 warning]")
     with pytest.raises(imrgen.CaseError) as caught:
         rules.raise_for_errors("case.yaml", findings)
-    assert [p.location for p in caught.value.problems] == ["header.case_number"]
-    assert "case.yaml" in str(caught.value) and "[IMR007]" in str(caught.value)
+    assert [p.location for p in caught.value.problems] == ["reviewer"]
+    assert "case.yaml" in str(caught.value) and "[IMR006]" in str(caught.value)
     rules.raise_for_errors("case.yaml", rules.warning_findings(findings))  # warnings never raise
 
 
@@ -670,8 +677,34 @@ def test_validate_reports_rule_errors(
     assert main(["validate", str(path)]) == 1
     err = capsys.readouterr().err
     assert f"{path}: 1 error(s), 0 warning(s)" in err
-    assert "  header.decision_date: expected the decision on or after the date assigned" in err
+    line = _line_number(path, "  decision_date:")
+    assert (
+        f"  header.decision_date (line {line}): expected the decision on or after the date"
+        " assigned" in err
+    )
     assert "[IMR001 error]" in err
+
+
+def _line_number(path: Path, start: str) -> int:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next(n for n, text in enumerate(lines, 1) if text.startswith(start))
+
+
+def test_rule_errors_carry_the_line_in_yaml_and_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], letters: dict[str, Case]
+) -> None:
+    """A rule's finding names its line as the model's problems do (issue 12, 14)."""
+    case = _decided_before_assignment(letters)
+    as_json = tmp_path / "bad.json"
+    as_json.write_text(dump_case(case, "json"), encoding="utf-8")
+    line = _line_number(as_json, '    "decision_date":')
+    assert main(["validate", str(as_json)]) == 1
+    assert f"header.decision_date (line {line}): expected" in capsys.readouterr().err
+    as_yaml = _write_case(tmp_path, case, "bad")
+    out = tmp_path / "out"
+    assert main(["render", str(as_yaml), "-o", str(out)]) == 1
+    line = _line_number(as_yaml, "  decision_date:")
+    assert f"header.decision_date (line {line}): expected" in capsys.readouterr().err
 
 
 def test_validate_passes_a_case_with_only_warnings(

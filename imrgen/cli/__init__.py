@@ -8,6 +8,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TypeAlias
 
 from .. import __version__
@@ -16,6 +17,37 @@ from ..errors import ImrgenError
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 COMMANDS = ["core", "drafting", "public", "batch", "preview", "serve", "sign"]
+
+# What the help texts name, written out so that `--help` loads no reader or writer; a test
+# holds them to the registries.
+CASE_SUFFIXES = (".yaml", ".yml", ".json")
+LETTER_KINDS = "pdf, docx, html, txt, md"
+FORMAT_NAMES = "docx, html, md, pdf, txt"  # imrgen.writers.format_names()
+INPUT_KINDS = f"yaml, json (cases); {LETTER_KINDS} (letters)"
+# Every suffix of a file imrgen reads or writes: an -o DIR with one of them is a typo or a
+# misunderstanding, never a folder the user wants.
+FILE_SUFFIXES = frozenset(
+    {*CASE_SUFFIXES, ".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt", ".text"}
+)
+
+
+POLICY_HELP = (
+    "a shipped redaction policy by name (default, marker-only) or the path of a YAML file"
+    " (default: default, the state's practice)"
+)
+
+
+def format_help() -> str:
+    return f"comma-separated: {FORMAT_NAMES} (default: html)"
+
+
+def output_folder(value: str, hint: str) -> Path:
+    """An -o DIR: a folder that exists or will be made. A name ending in a file's suffix (-o
+    x.txt) is refused rather than made into a folder called x.txt."""
+    path = Path(value)
+    if not path.is_dir() and path.suffix.lower() in FILE_SUFFIXES:
+        raise ImrgenError(f"{value}: {hint} (a folder named '{path.name}' would be made)")
+    return path
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,38 +5,24 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.text import Text
-
-from ..batch import InputResult, run
 from ..errors import ImrgenError
-from ..redaction import load_policy
-from ..writers import parse_formats, writers
-from . import Subparsers
-from .public import POLICY_HELP
+from . import INPUT_KINDS, POLICY_HELP, Subparsers, format_help, output_folder
 from .sign import add_signing_arguments, sign_request
 
-
-class RateColumn(ProgressColumn):
-    """Inputs finished per second, skipped ones included (they are what the bar counts)."""
-
-    def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text(f"{speed:.1f}/s" if speed else "-/s", style="progress.data.speed")
+if TYPE_CHECKING:
+    from ..batch import InputResult
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from ..batch import run
+    from ..redaction import load_policy
+    from ..writers import parse_formats
+    from .progress import progress_bar
+
     formats = parse_formats(args.formats)
     if args.policy is not None and not args.public:
         raise ImrgenError("--policy is the redaction policy of public versions: add --public")
@@ -45,21 +31,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if signing is not None and "pdf" not in formats:
         raise ImrgenError("--sign signs PDF letters: add pdf to --formats")
     console = Console(stderr=True)
-    show_bar = not args.quiet and console.is_terminal
-    progress = Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        RateColumn(),
-        TimeElapsedColumn(),
-        TextColumn("left"),
-        TimeRemainingColumn(),
-        console=console,
-        disable=not show_bar,
-        transient=False,
-        # No refresh thread: the batch forks its workers, and a fork should find one thread.
-        auto_refresh=False,
-    )
+    progress = progress_bar(console, show=not args.quiet and console.is_terminal)
     task = progress.add_task("letters", total=None)
     shown = [0.0]
 
@@ -68,6 +40,11 @@ def cmd_batch(args: argparse.Namespace) -> int:
             # Errors go out even with --quiet: a script must see which input failed.
             progress.console.print(
                 f"error: {result.error}", markup=False, highlight=False, soft_wrap=True
+            )
+        elif result.error and not args.quiet:
+            # A folder's file that is no case or letter: skipped, and said so.
+            progress.console.print(
+                f"skipped: {result.error}", markup=False, highlight=False, soft_wrap=True
             )
         progress.update(task, completed=finished, total=total)
         now = time.monotonic()
@@ -79,7 +56,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
         summary = run(
             args.inputs,
             formats,
-            args.output,
+            output_folder(
+                args.output, "batch writes one file per input and format: -o names a folder"
+            ),
             public=args.public,
             policy=policy,
             jobs=args.jobs,
@@ -119,14 +98,14 @@ def register(sub: Subparsers) -> None:
             " finish an interrupted batch: what is done and unchanged is skipped."
         ),
     )
-    p.add_argument("inputs", nargs="+", metavar="INPUT")
     p.add_argument(
-        "-f",
-        "--formats",
-        default="html",
-        help=f"comma-separated: {', '.join(sorted(writers()))} (default: html)",
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help=f"files ({INPUT_KINDS}), folders (walked for those) and globs",
     )
-    p.add_argument("-o", "--output", required=True, metavar="DIR")
+    p.add_argument("-f", "--formats", default="html", help=format_help())
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="the folder to write to")
     p.add_argument(
         "--public",
         action="store_true",

@@ -1,4 +1,7 @@
-"""The core commands: schema, validate, parse, render."""
+"""The core commands: schema, validate, parse, render.
+
+Each module of the library is imported inside the command that needs it, so that `imrgen --help`
+and `imrgen validate` never load the PDF and DOCX machinery."""
 
 from __future__ import annotations
 
@@ -8,33 +11,37 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..errors import ImrgenError
-from ..files import write_atomic
-from ..i18n import check_language, languages
-from ..loading import dump_case, load_case
-from ..readers import parse
-from ..rules import check, error_findings, format_findings, raise_for_errors
-from ..schema import schema_text
-from ..writers import RenderOptions, get_writer, parse_formats, writers
-from . import Subparsers, describe
+from . import (
+    CASE_SUFFIXES,
+    INPUT_KINDS,
+    LETTER_KINDS,
+    Subparsers,
+    describe,
+    format_help,
+    output_folder,
+)
 from .sign import add_signing_arguments, sign_request
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
+    from ..schema import schema_text
+
     sys.stdout.write(schema_text())
     return 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """The model's checks, then the IMR rules: errors fail (exit 1), warnings are reported."""
+    from ..rules import check_file, error_findings, format_findings
+
     failed = 0
     for path in args.cases:
         try:
-            case = load_case(path)
+            _, findings = check_file(path)
         except ImrgenError as exc:
             failed += 1
             print(exc, file=sys.stderr)
             continue
-        findings = check(case)
         if error_findings(findings):
             failed += 1
         if findings:
@@ -44,7 +51,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _each(inputs: Sequence[str], work: Callable[[Path], None]) -> int:
+def _each(inputs: Sequence[str | Path], work: Callable[[Path], None]) -> int:
     """Run work on every input; a failure is reported and the rest still go through."""
     failed = 0
     for name in inputs:
@@ -61,14 +68,31 @@ def _each(inputs: Sequence[str], work: Callable[[Path], None]) -> int:
     return 1 if failed else 0
 
 
+def parse_target(output: str, letters: int) -> tuple[Path, bool]:
+    """parse's -o: (path, is it one file?). One letter and a case file's suffix is that file; a
+    folder otherwise, and a name with any other file suffix is refused rather than guessed."""
+    out = Path(output)
+    if out.suffix.lower() in CASE_SUFFIXES and not out.is_dir():
+        if letters > 1:
+            raise ImrgenError(f"{out}: with several letters, -o names a folder")
+        return out, True
+    return output_folder(output, "parse writes case files: -o names a .json or .yaml file"), False
+
+
 def cmd_parse(args: argparse.Namespace) -> int:
-    out = Path(args.output)
-    single = len(args.letters) == 1 and out.suffix.lower() in (".json", ".yaml", ".yml")
-    if not single and out.suffix.lower() in (".json", ".yaml", ".yml"):
-        raise ImrgenError(f"{out}: with several letters, -o names a folder")
+    from ..files import write_atomic
+    from ..loading import dump_case
+    from ..readers import parse
+
+    out, single = parse_target(args.output, len(args.letters))
     from ..signing import signature_note  # pyHanko: imported only where letters are read
 
     def one(letter: Path) -> None:
+        if letter.suffix.lower() in CASE_SUFFIXES:
+            raise ImrgenError(
+                f"{letter}: is a case file already; parse reads letters ({LETTER_KINDS}), and"
+                " validate, render, public and batch take case files as they are"
+            )
         case = parse(letter)
         note = signature_note(letter)
         if note:
@@ -80,7 +104,34 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return _each(args.letters, one)
 
 
+def distinct_inputs(inputs: Sequence[str]) -> list[Path]:
+    """The inputs, each file once; two different files whose outputs would share a name in one
+    folder (a/x.yaml and b/x.yaml, or x.yaml and x.pdf) are refused, naming both, before any
+    work is done: render names its outputs after its inputs, and never writes one over another.
+    (batch, made for whole archives, renames them instead.)"""
+    seen: dict[Path, Path] = {}
+    stems: dict[str, Path] = {}
+    for name in inputs:
+        path = Path(name)
+        key = path.resolve()
+        if key in seen:
+            continue
+        seen[key] = path
+        other = stems.setdefault(path.stem.lower(), path)
+        if other is not path:
+            raise ImrgenError(
+                f"{other} and {path} would both be written as {path.stem}.*: render them into"
+                " separate folders (or use imrgen batch, which renames them)"
+            )
+    return list(seen.values())
+
+
 def cmd_render(args: argparse.Namespace) -> int:
+    from ..files import write_atomic
+    from ..i18n import check_language
+    from ..rules import check_file, error_findings, format_findings, raise_for_errors
+    from ..writers import RenderOptions, get_writer, parse_formats
+
     formats = parse_formats(args.formats)
     options = RenderOptions(
         family=args.family,
@@ -89,14 +140,14 @@ def cmd_render(args: argparse.Namespace) -> int:
         lang=check_language(args.lang),
         letter=args.letter,
     )
-    out = Path(args.output)
+    out = output_folder(args.output, "render writes one file per format: -o names a folder")
+    inputs = distinct_inputs(args.cases)
     signing = sign_request(args, args.sign)
     if signing is not None and "pdf" not in formats:
         raise ImrgenError("--sign signs PDF letters: add pdf to --formats")
 
     def one(path: Path) -> None:
-        case = load_case(path)
-        findings = check(case)
+        case, findings = check_file(path)
         if not args.force:
             raise_for_errors(path, findings)
         elif error_findings(findings):
@@ -107,38 +158,47 @@ def cmd_render(args: argparse.Namespace) -> int:
         for fmt, data in rendered.items():
             write_atomic(out / f"{path.stem}{get_writer(fmt).suffix}", data)
 
-    return _each(args.cases, one)
+    return _each(inputs, one)
 
 
 def register(sub: Subparsers) -> None:
     p = sub.add_parser("schema", help="print the JSON Schema of a case file")
     p.set_defaults(func=cmd_schema)
 
-    p = sub.add_parser("validate", help="check case files; report every problem with its field")
-    p.add_argument("cases", nargs="+", metavar="CASE")
+    p = sub.add_parser(
+        "validate",
+        help="check case files or letters; report every problem with its field and line",
+        description="The model's checks, then the IMR rules (errors fail, warnings are"
+        " reported); every file is checked, whatever the others hold.",
+    )
+    p.add_argument(
+        "cases", nargs="+", metavar="INPUT", help=f"case files or letters: {INPUT_KINDS}"
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="print only problems")
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("parse", help="read letters (pdf, html, txt, md) back into cases")
-    p.add_argument("letters", nargs="+", metavar="LETTER")
+    p = sub.add_parser("parse", help=f"read letters ({LETTER_KINDS}) back into cases")
+    p.add_argument("letters", nargs="+", metavar="LETTER", help=f"letters: {LETTER_KINDS}")
     p.add_argument(
         "-o",
         "--output",
         required=True,
         metavar="OUT",
-        help="a .json/.yaml file for one letter, else a folder",
+        help="a .json/.yaml/.yml file for one letter, else a folder (one LETTER-STEM.json each)",
     )
     p.set_defaults(func=cmd_parse)
 
-    p = sub.add_parser("render", help="write letters from case files")
-    p.add_argument("cases", nargs="+", metavar="CASE")
-    p.add_argument(
-        "-f",
-        "--formats",
-        default="html",
-        help=f"comma-separated: {', '.join(sorted(writers()))} (default: html)",
+    p = sub.add_parser(
+        "render",
+        help="write letters from case files (or from letters, read back first)",
+        description="Each input is a case file or a letter (read back into its case first, as"
+        " batch does); every file goes to DIR as INPUT-STEM.FORMAT.",
     )
-    p.add_argument("-o", "--output", required=True, metavar="DIR")
+    p.add_argument(
+        "cases", nargs="+", metavar="INPUT", help=f"case files or letters: {INPUT_KINDS}"
+    )
+    p.add_argument("-f", "--formats", default="html", help=format_help())
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="the folder to write to")
     p.add_argument("--family", help="template family (default: the case's edition)")
     p.add_argument(
         "--letter",
@@ -147,9 +207,7 @@ def register(sub: Subparsers) -> None:
         help="public-body: the determination as published (default); full: as sent to the"
         " parties, with addresses, the result in plain words and the appeal rights",
     )
-    p.add_argument(
-        "--lang", default="en", help=f"language of the fixed text: {', '.join(languages())}"
-    )
+    p.add_argument("--lang", default="en", help="language of the fixed text: en, es (default: en)")
     p.add_argument(
         "--pdf-variant",
         default="pdf/ua-1",

@@ -12,12 +12,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ImrgenError
-from ..files import write_atomic
-from ..model import Edition
-from ..schema import schema_text
 from . import Subparsers
+
+if TYPE_CHECKING:
+    from ..model import Edition
+
+EDITIONS = ("2014", "2015")  # imrgen.model.Edition, written out so that --help loads no model
 
 SCHEMA_NAME = "imrgen-case.schema.json"
 
@@ -111,12 +114,15 @@ _ITEM = """\
 
 
 def starter(
-    edition: Edition = Edition.E2015,
+    edition: Edition | str = "2015",
     items: int = 1,
     schema: str = SCHEMA_NAME,
     name: str = "CASE.yaml",
 ) -> str:
     """The starter case as YAML text."""
+    from ..model import Edition
+
+    edition = Edition(edition)
     bases = _BASIS.format(
         side="claims_administrator_basis", whose="UR's basis for the denial"
     ) + _BASIS.format(side="reviewer_basis", whose="the reviewer's basis")
@@ -127,6 +133,10 @@ def starter(
 
 
 def cmd_new(args: argparse.Namespace) -> int:
+    from ..files import write_atomic
+    from ..model import Edition
+    from ..schema import schema_text
+
     if args.items < 1:
         raise ImrgenError(f"--items: expected at least 1 disputed item, got {args.items}")
     if args.file is None:
@@ -165,8 +175,8 @@ def register(sub: Subparsers) -> None:
     p.add_argument("file", nargs="?", metavar="FILE", help="a .yaml file (default: stdout)")
     p.add_argument(
         "--edition",
-        default=Edition.E2015.value,
-        choices=[e.value for e in Edition],
+        default="2015",
+        choices=EDITIONS,
         help="the letter's wording (default: 2015)",
     )
     p.add_argument(

@@ -8,9 +8,6 @@ import threading
 from pathlib import Path
 
 from ..errors import ImrgenError
-from ..i18n import check_language
-from ..preview import Preview, serve
-from ..templates import new_family, template_set
 from . import Subparsers
 
 
@@ -24,6 +21,10 @@ def _folder(value: str | None, what: str) -> Path | None:
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
+    from ..i18n import check_language
+    from ..preview import Preview, serve
+    from ..templates import template_set
+
     templates = template_set(_folder(args.templates, "templates"), _folder(args.styles, "styles"))
     examples = _folder(args.examples, "examples")
     assert examples is not None  # argparse gives a default
@@ -52,6 +53,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 
 def cmd_new_family(args: argparse.Namespace) -> int:
+    from ..templates import new_family
+
     folder = new_family(args.name, args.parent, Path(args.templates))
     print(f"{folder}: family '{args.name}' extends '{args.parent}'; override blocks in letter.html")
     return 0
@@ -79,8 +82,10 @@ def register(sub: Subparsers) -> None:
     p.set_defaults(func=cmd_preview)
 
     p = sub.add_parser("new-family", help="make a template family that starts as a copy of another")
-    p.add_argument("name", metavar="NAME")
-    p.add_argument("--from", dest="parent", required=True, metavar="FAMILY")
+    p.add_argument("name", metavar="NAME", help="the new family's name (its folder's, too)")
+    p.add_argument(
+        "--from", dest="parent", required=True, metavar="FAMILY", help="the family it extends"
+    )
     p.add_argument(
         "--templates", metavar="DIR", default="templates", help="where (default: ./templates)"
     )

@@ -7,16 +7,15 @@ import argparse
 import hashlib
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ImrgenError
-from ..files import write_atomic
-from ..leaks import Leak, find_leaks
-from ..model import Case
-from ..public import LeakError, public_name, public_version, read_input, read_source
-from ..redaction import load_policy
-from ..writers import parse_formats
-from . import Subparsers
+from . import INPUT_KINDS, POLICY_HELP, Subparsers, format_help, output_folder
 from .sign import add_signing_arguments, sign_request
+
+if TYPE_CHECKING:
+    from ..leaks import Leak
+    from ..model import Case
 
 
 def _report(leaks: list[Leak]) -> None:
@@ -29,9 +28,14 @@ def _same(case: Case) -> str:
 
 
 def cmd_public(args: argparse.Namespace) -> int:
+    from ..files import write_atomic
+    from ..public import LeakError, public_name, public_version, read_input, read_source
+    from ..redaction import load_policy
+    from ..writers import parse_formats
+
     formats = parse_formats(args.formats)
     policy = load_policy(args.policy)
-    out = Path(args.output)
+    out = output_folder(args.output, "public writes one file per format: -o names a folder")
     signing = sign_request(args, args.sign)
     if signing is not None and "pdf" not in formats:
         raise ImrgenError("--sign signs PDF letters: add pdf to --formats")
@@ -78,6 +82,9 @@ def cmd_public(args: argparse.Namespace) -> int:
 
 
 def cmd_check_public(args: argparse.Namespace) -> int:
+    from ..leaks import find_leaks
+    from ..public import read_source
+
     source = read_source(Path(args.source))
     found = 0
     for name in args.files:
@@ -97,12 +104,6 @@ def cmd_check_public(args: argparse.Namespace) -> int:
     return 1 if found else 0
 
 
-POLICY_HELP = (
-    "a shipped redaction policy by name (default, marker-only) or the path of a YAML file"
-    " (default: default, the state's practice)"
-)
-
-
 def register(sub: Subparsers) -> None:
     public = sub.add_parser(
         "public",
@@ -110,13 +111,15 @@ def register(sub: Subparsers) -> None:
         description="Redact each case or letter by a policy, render it, and write only files in"
         " which the leak check finds no identifier of the source.",
     )
-    public.add_argument("inputs", nargs="+", metavar="INPUT", help="case files or letters")
     public.add_argument(
-        "-f", "--formats", default="html", help="comma-separated formats (default: html)"
+        "inputs", nargs="+", metavar="INPUT", help=f"case files or letters: {INPUT_KINDS}"
     )
-    public.add_argument("-o", "--output", required=True, metavar="DIR")
+    public.add_argument("-f", "--formats", default="html", help=format_help())
+    public.add_argument(
+        "-o", "--output", required=True, metavar="DIR", help="the folder to write to"
+    )
     public.add_argument("--policy", metavar="POLICY", help=POLICY_HELP)
-    public.add_argument("-q", "--quiet", action="store_true")
+    public.add_argument("-q", "--quiet", action="store_true", help="print only problems")
     add_signing_arguments(public)
     public.set_defaults(func=cmd_public)
 
@@ -126,7 +129,12 @@ def register(sub: Subparsers) -> None:
         description="Search every part of each file (text, metadata, attachments, streams) for"
         " the identifiers of the source case; exit 1 naming each finding.",
     )
-    check.add_argument("files", nargs="+", metavar="FILE")
-    check.add_argument("--source", required=True, metavar="CASE", help="the full case or letter")
-    check.add_argument("-q", "--quiet", action="store_true")
+    check.add_argument("files", nargs="+", metavar="FILE", help="finished files to look through")
+    check.add_argument(
+        "--source",
+        required=True,
+        metavar="INPUT",
+        help="the full case (yaml, json) or letter the files were made from",
+    )
+    check.add_argument("-q", "--quiet", action="store_true", help="print only findings")
     check.set_defaults(func=cmd_check_public)

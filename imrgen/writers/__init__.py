@@ -3,6 +3,7 @@ method; adding a format is one module and one line in WRITERS."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -65,34 +66,36 @@ class Writer(Protocol):
     def write(self, case: Case, options: RenderOptions) -> bytes: ...
 
 
-def _registry() -> dict[str, Writer]:
-    from . import docx, html, md, pdf, txt
+# name -> "module:class". A writer's module is imported when the format is first asked for, so
+# a command that writes no PDF never loads WeasyPrint (`imrgen --help` starts in a blink).
+WRITERS = {
+    "docx": "docx:DocxWriter",
+    "html": "html:HtmlWriter",
+    "md": "md:MarkdownWriter",
+    "pdf": "pdf:PdfWriter",
+    "txt": "txt:TextWriter",
+}
 
-    return {
-        w.name: w
-        for w in (
-            docx.DocxWriter(),
-            html.HtmlWriter(),
-            md.MarkdownWriter(),
-            pdf.PdfWriter(),
-            txt.TextWriter(),
-        )
-    }
+_LOADED: dict[str, Writer] = {}
 
 
-_WRITERS: dict[str, Writer] | None = None
+def format_names() -> list[str]:
+    """Every output format's name, sorted, without loading any writer."""
+    return sorted(WRITERS)
 
 
 def writers() -> dict[str, Writer]:
-    global _WRITERS
-    if _WRITERS is None:
-        _WRITERS = _registry()
-    return _WRITERS
+    """Every writer by name (this loads them all: use get_writer for one)."""
+    return {name: get_writer(name) for name in format_names()}
 
 
 def get_writer(name: str) -> Writer:
-    try:
-        return writers()[name]
-    except KeyError:
-        available = ", ".join(sorted(writers()))
-        raise UnknownFormatError(f"unknown format '{name}'; available: {available}") from None
+    writer = _LOADED.get(name)
+    if writer is None:
+        if name not in WRITERS:
+            available = ", ".join(format_names())
+            raise UnknownFormatError(f"unknown format '{name}'; available: {available}")
+        module_name, class_name = WRITERS[name].split(":")
+        module = importlib.import_module(f"{__name__}.{module_name}")
+        writer = _LOADED[name] = getattr(module, class_name)()
+    return writer
