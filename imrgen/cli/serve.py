@@ -75,5 +75,10 @@ def register(sub: Subparsers) -> None:
         metavar="FILE",
         help="bearer tokens, one a line (also: $IMRGEN_SERVICE_TOKENS); needed off 127.0.0.1",
     )
-    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    p.add_argument(
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help="how much the service logs (default: info)",
+    )
     p.set_defaults(func=cmd_serve)

@@ -188,9 +188,11 @@ def register(sub: Subparsers) -> None:
         " whole file: B-B by default, B-T with --timestamp, B-LT with revocation information,"
         " B-LTA with --archive-timestamp.",
     )
-    p.add_argument("letters", nargs="+", metavar="LETTER.pdf")
-    p.add_argument("-o", "--output", required=True, metavar="DIR")
-    p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("letters", nargs="+", metavar="LETTER.pdf", help="PDF letters")
+    p.add_argument(
+        "-o", "--output", required=True, metavar="DIR", help="the folder for the signed letters"
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="print only problems")
     add_signing_arguments(p, required=True)
     p.set_defaults(func=cmd_sign)
 
@@ -201,7 +203,7 @@ def register(sub: Subparsers) -> None:
         " the signature holds and the signer is trusted, and what changed after signing. Exit 0"
         " only when every letter is signed, intact and trusted.",
     )
-    p.add_argument("letters", nargs="+", metavar="LETTER.pdf")
+    p.add_argument("letters", nargs="+", metavar="LETTER.pdf", help="PDF letters")
     p.add_argument(
         "--trust",
         action="append",
