@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from .errors import ParseError
 from .i18n import languages, parse_numeric_date, translations
-from .model import Case, Edition, Statement
+from .model import Case, Edition, GuidelineBasis, Statement
 
 
 class M:
@@ -116,14 +116,14 @@ class M:
         return out
 
 
-def pattern(message: str) -> str:
-    """A translated message as a regex: literal text, %(name)s as a named group, any run of
-    white space as white space."""
+def pattern(message: str, groups: dict[str, str] | None = None) -> str:
+    """A translated message as a regex: literal text, %(name)s as a named group (of any text, or
+    of the pattern `groups` gives for that name), any run of white space as white space."""
     out = ""
     for piece in re.split(r"(%\(\w+\)s)", message):
         name = re.fullmatch(r"%\((\w+)\)s", piece)
         if name:
-            out += f"(?P<{name[1]}>.+?)"
+            out += f"(?P<{name[1]}>{(groups or {}).get(name[1], '.+?')})"
         else:
             out += r"\s+".join(re.escape(word) for word in piece.split(" "))
     return out
@@ -150,6 +150,13 @@ class Wording:
     ca_label: str
     reviewer_label: str
     rationale_label: str
+    # The labels every item prints in the same words: the claims administrator's and the
+    # rationale's. The reviewer's label names the review organization, so it is read apart.
+    fixed_labels: re.Pattern[str]
+    # The reviewer's label at the start of a paragraph, and (where a paragraph break was lost)
+    # after a sentence; the name is the organization's short name as the letter prints it.
+    reviewer_at_paragraph: re.Pattern[str]
+    reviewer_after_sentence: re.Pattern[str]
     statements: list[tuple[re.Pattern[str], Statement]]
     mtus: re.Pattern[str]
     non_mtus: re.Pattern[str]
@@ -199,6 +206,15 @@ def wording(lang: str) -> Wording:
         ca_label=_(M.CA_LABEL),
         reviewer_label=_(M.REVIEWER_LABEL),
         rationale_label=_(M.RATIONALE_LABEL),
+        fixed_labels=re.compile(
+            "(?P<label>" + pattern(_(M.CA_LABEL)) + "|" + pattern(_(M.RATIONALE_LABEL)) + r")\s*"
+        ),
+        reviewer_at_paragraph=re.compile(
+            "^" + pattern(_(M.REVIEWER_LABEL), {"name": r"[^\n]+?"}) + r"\s*", re.MULTILINE
+        ),
+        reviewer_after_sentence=re.compile(
+            r"(?<=[.!?)] )" + pattern(_(M.REVIEWER_LABEL), {"name": r"[^\n.!?]+?"}) + r"\s*"
+        ),
         statements=[
             (re.compile("^" + pattern(_(msg)) + r"\s*"), statement)
             for msg, statement in M.STATEMENTS.items()
@@ -211,8 +227,11 @@ def wording(lang: str) -> Wording:
             )
             + r"\s*"
         ),
-        # The published letters sometimes leave out the full stop that ends this sentence.
-        non_mtus=re.compile("^" + pattern(_(M.NON_MTUS)).removesuffix(r"\.") + r"\.?$"),
+        # The published letters sometimes leave out the full stop that ends this sentence: the
+        # case records it (GuidelineBasis.non_mtus_full_stop), so the letter is printed as it was.
+        non_mtus=re.compile(
+            "^" + pattern(_(M.NON_MTUS)).removesuffix(r"\.") + r"(?P<full_stop>\.)?$"
+        ),
     )
 
 
@@ -263,13 +282,14 @@ def extract(paragraphs: list[str], source: str = "<letter>") -> Case:
     how_text = " ".join(paragraphs[how + 1 : summary])
     organization = _organization(how_text, w, source)
     edition, reviewer = _reviewer(how_text, w, source)
+    items, short_name = _items(paragraphs[issues + 1 :], organization, w, source)
     data: dict[str, Any] = {
         "edition": edition,
-        "organization": organization,
+        "organization": {"name": organization, "short_name": short_name},
         "header": _header(" ".join(paragraphs[:how]), w, source),
         "reviewer": reviewer,
         "summary": _summary(paragraphs[summary + 1 : issues], w, source),
-        "items": _items(paragraphs[issues + 1 :], organization["short_name"], w, source),
+        "items": items,
     }
     try:
         return Case.model_validate(data)
@@ -277,7 +297,7 @@ def extract(paragraphs: list[str], source: str = "<letter>") -> Case:
         raise ParseError.from_validation(source, exc.errors()) from None
 
 
-def _organization(how_text: str, w: Wording, source: str) -> dict[str, str]:
+def _organization(how_text: str, w: Wording, source: str) -> str:
     match = w.opening.match(how_text)
     if not match:
         raise ParseError(
@@ -285,8 +305,7 @@ def _organization(how_text: str, w: Wording, source: str) -> dict[str, str]:
             f"'{w.titles['how']}': no opening sentence naming the reviewer's"
             " organization ('... sent the complete case file to an expert reviewer')",
         )
-    name = match["organization"]
-    return {"name": name, "short_name": name.split()[0]}
+    return match["organization"]
 
 
 def _reviewer(how_text: str, w: Wording, source: str) -> tuple[Edition, dict[str, str]]:
@@ -357,38 +376,106 @@ def _summary(paragraphs: list[str], w: Wording, source: str) -> list[str]:
     return text.split("\n")
 
 
-def _items(paragraphs: list[str], short_name: str, w: Wording, source: str) -> list[dict[str, Any]]:
+@dataclass
+class _ItemMarks:
+    """Where one item's labels stand in the text of the issues section."""
+
+    heading: str
+    ca: tuple[int, int]  # "Claims Administrator guideline:"
+    reviewer: tuple[int, int] = (-1, -1)  # "<short name> guideline:"
+    short_name: str = ""
+    rationale: tuple[int, int] = (-1, -1)  # "Decision rationale:"
+    rationale_text: str | None = None  # once the next item's heading has been split off
+
+
+def _items(
+    paragraphs: list[str], organization: str, w: Wording, source: str
+) -> tuple[list[dict[str, Any]], str]:
+    """The items, and the organization's short name as the reviewer's label prints it.
+
+    An item is a heading, then the claims administrator's label, the reviewer's and the
+    rationale's. A rationale may quote an earlier review, labels and all: after a rationale, a
+    claims administrator's label starts the next item only where a heading stands before it,
+    and a rationale label is the rationale's own text."""
     text = w.issues_intro.sub("", "\n".join(paragraphs), count=1)
-    expected = [w.ca_label, w.reviewer_label % {"name": short_name}, w.rationale_label]
-    labels = re.compile("(?P<label>" + "|".join(pattern(e) for e in expected) + r")\s*")
-    marks = list(labels.finditer(text))
     where = f"'{w.titles['issues']}'"
-    if not marks:
-        raise ParseError(source, f"{where}: no '{expected[0]}' found")
-    for i, mark in enumerate(marks):
-        found = " ".join(mark["label"].split())
-        if found != expected[i % 3]:
-            raise ParseError(
-                source,
-                f"{where}, item {i // 3 + 1}: expected '{expected[i % 3]}', found '{found}'",
-            )
-    if len(marks) % 3:
-        missing = expected[len(marks) % 3]
-        raise ParseError(source, f"{where}, item {len(marks) // 3 + 1}: missing '{missing}'")
+    found: list[_ItemMarks] = []
+
+    def reviewer_expected() -> str:
+        # Before the letter has shown its reviewer's label, a message can only guess it.
+        name = found[0].short_name if found and found[0].short_name else organization.split()[0]
+        return w.reviewer_label % {"name": name}
+
+    for mark in w.fixed_labels.finditer(text):
+        label = " ".join(mark["label"].split())
+        span = (mark.start(), mark.end())
+        current = found[-1] if found else None
+        if current is None:
+            if label != w.ca_label:
+                raise ParseError(
+                    source, f"{where}, item 1: expected '{w.ca_label}', found '{label}'"
+                )
+            found.append(_ItemMarks(heading=text[: span[0]], ca=span))
+        elif current.rationale[0] >= 0:  # in a rationale
+            if label != w.ca_label:
+                continue  # a rationale quoting a "Decision rationale:"
+            rationale, heading = _split_heading(text[current.rationale[1] : span[0]], w)
+            if not any(form.match(" ".join(heading.split())) for form, _ in w.headings):
+                continue  # a rationale quoting a "Claims Administrator guideline:"
+            current.rationale_text = rationale
+            found.append(_ItemMarks(heading=heading, ca=span))
+        else:  # after the claims administrator's label, the reviewer's, then the rationale's
+            number = len(found)
+            reviewer = _reviewer_label(text, current.ca[1], span[0], w)
+            if reviewer is None:
+                raise ParseError(
+                    source,
+                    f"{where}, item {number}: expected '{reviewer_expected()}', found '{label}'",
+                )
+            if label != w.rationale_label:
+                raise ParseError(
+                    source,
+                    f"{where}, item {number}: expected '{w.rationale_label}', found '{label}'",
+                )
+            expected = reviewer_expected()
+            current.reviewer, current.short_name = reviewer
+            if number > 1 and current.short_name != found[0].short_name:
+                printed = w.reviewer_label % {"name": current.short_name}
+                raise ParseError(
+                    source, f"{where}, item {number}: expected '{expected}', found '{printed}'"
+                )
+            current.rationale = span
+    if not found:
+        raise ParseError(source, f"{where}: no '{w.ca_label}' found")
+    last = found[-1]
+    if last.rationale[0] < 0:
+        reviewer = _reviewer_label(text, last.ca[1], len(text), w)
+        missing = w.rationale_label if reviewer else reviewer_expected()
+        raise ParseError(source, f"{where}, item {len(found)}: missing '{missing}'")
+    last.rationale_text = text[last.rationale[1] :]
+
     items: list[dict[str, Any]] = []
-    lead = text[: marks[0].start()]
-    for k in range(0, len(marks), 3):
-        ca, rv, rat = marks[k], marks[k + 1], marks[k + 2]
-        following = marks[k + 3].start() if k + 3 < len(marks) else len(text)
-        body = text[rat.end() : following]
-        rationale, next_lead = _split_heading(body, w) if k + 3 < len(marks) else (body, "")
-        item = _heading(lead, w, source, k // 3 + 1)
-        item["claims_administrator_basis"] = _basis(text[ca.end() : rv.start()], w, source)
-        item["reviewer_basis"] = _basis(text[rv.end() : rat.start()], w, source)
-        item["rationale"] = [p.strip() for p in rationale.strip().split("\n") if p.strip()]
+    for number, marks in enumerate(found, start=1):
+        item = _heading(marks.heading, w, source, number)
+        item["claims_administrator_basis"] = _basis(text[marks.ca[1] : marks.reviewer[0]], w)
+        item["reviewer_basis"] = _basis(text[marks.reviewer[1] : marks.rationale[0]], w)
+        paragraphs_of = (marks.rationale_text or "").strip().split("\n")
+        item["rationale"] = [p.strip() for p in paragraphs_of if p.strip()]
         items.append(item)
-        lead = next_lead
-    return items
+    return items, found[0].short_name
+
+
+def _reviewer_label(
+    text: str, start: int, stop: int, w: Wording
+) -> tuple[tuple[int, int], str] | None:
+    """The reviewer's label between an item's claims administrator label and its rationale
+    label: its place and the short name it prints."""
+    match = w.reviewer_at_paragraph.search(text, start, stop) or w.reviewer_after_sentence.search(
+        text, start, stop
+    )
+    if match is None:
+        return None
+    return (match.start(), match.end()), " ".join(match["name"].split())
 
 
 def _split_heading(body: str, w: Wording) -> tuple[str, str]:
@@ -436,7 +523,7 @@ def _heading(text: str, w: Wording, source: str, number: int) -> dict[str, Any]:
     )
 
 
-def _basis(text: str, w: Wording, source: str) -> dict[str, Any]:
+def _basis(text: str, w: Wording) -> dict[str, Any]:
     """A basis in the letters' sentences; one in no known form is kept as written."""
     text = " ".join(text.split())
     if not text:
@@ -455,10 +542,17 @@ def _basis(text: str, w: Wording, source: str) -> dict[str, Any]:
         text = text[match.end() :]
     match = w.non_mtus.match(text)
     if match:
-        if match["citation"]:
-            basis["non_mtus"] = match["citation"]
+        basis["non_mtus"] = match["citation"]
+        if not match["full_stop"]:
+            basis["non_mtus_full_stop"] = False
         text = ""
     if text:
+        return {"text": original}
+    try:
+        GuidelineBasis.model_validate(basis)
+    except ValidationError:
+        # Sentences of the known forms that the model cannot hold as structure (an MTUS part
+        # without a year beside parts with one): the letter's words, kept as written.
         return {"text": original}
     return basis
 
@@ -469,7 +563,8 @@ _CITATION = re.compile(
     r"(?: Page\(s\): (?P<pages>.+?))?"
     r"(?:, and (?=.+? " + YEAR + r"(?:, Section\(s\):| Page\(s\):|, and |$))|$)"
 )
-_YEARLESS = re.compile(r"^(?P<part>.+?)(?: Page\(s\): (?P<pages>.+))?$")
+# Matched at an offset (after citations with a year), so anchored by match(), not by "^".
+_YEARLESS = re.compile(r"(?P<part>.+?)(?: Page\(s\): (?P<pages>.+))?$")
 
 
 def _mtus(text: str) -> list[dict[str, Any]]:

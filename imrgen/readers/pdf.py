@@ -204,11 +204,33 @@ class PdfReader:
     suffixes = (".pdf",)
 
     def read(self, data: bytes, source: str) -> Case:
-        """The case imrgen embedded, when the PDF carries it; otherwise what the text says."""
+        """The case imrgen embedded, while the text says the same; otherwise what the text says.
+
+        The check is on what the letter says, not on its bytes, so it holds for a PDF from any
+        engine; the embedded case is still what is returned, exact where the text cannot be
+        (fields the letter never prints)."""
         embedded = embedded_case(data, source)
-        if embedded is not None:
-            return case_from_json(embedded, source)
-        return extract(paragraphs_from_lines(pdf_lines(data, source)), source)
+        paragraphs = paragraphs_from_lines(pdf_lines(data, source))
+        if embedded is None:
+            return extract(paragraphs, source)
+        carried = case_from_json(embedded, source)
+        try:
+            printed = extract(paragraphs, source)
+        except ParseError as exc:
+            detail = str(exc).removeprefix(f"{source}: ")
+            raise ParseError(
+                source,
+                f"{detail} (the file carries a case, but a text that does not read as a letter"
+                " cannot confirm it)",
+            ) from None
+        # A PDF edited since imrgen wrote it is read from what it now says.
+        return carried if printed == as_printed(carried) else printed
+
+
+def as_printed(case: Case) -> Case:
+    """The case as its letter prints it: less what only the drafter sees."""
+    header = case.header.model_copy(update={"records_received": None})
+    return case.model_copy(update={"header": header, "parties": None})
 
 
 def embedded_case(data: bytes, source: str) -> bytes | None:
