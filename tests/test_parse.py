@@ -447,3 +447,14 @@ def test_seed_002_keeps_the_full_stop_it_lacks(parsed_letters: dict[Path, imrgen
 def test_a_full_stop_false_beside_a_citation_ending_in_one_is_refused() -> None:
     with pytest.raises(ValueError, match="non_mtus ends in a full stop"):
         imrgen.GuidelineBasis(non_mtus="ODG.", non_mtus_full_stop=False)
+
+
+def test_a_reviewer_label_run_into_the_sentence_before_is_read() -> None:
+    """Where a paragraph break was lost (text from another program's PDF), the reviewer's label
+    still starts after the claims administrator's basis, not at the paragraph's start."""
+    letter = MINIMAL_BODY.replace(" 2016.\n\nMAXIMUS guideline:", " 2016. MAXIMUS guideline:")
+    assert letter != MINIMAL_BODY
+    case = imrgen.parse("merged.txt", data=letter.encode())
+    assert case.organization.short_name == "MAXIMUS"
+    part = case.items[0].claims_administrator_basis.mtus[0].part
+    assert part == "Chronic Pain Medical Treatment"
