@@ -15,7 +15,7 @@ from babel.messages.pofile import read_po
 from conftest import EXAMPLES, ROOT
 
 import imrgen
-from imrgen.extract import M
+from imrgen.extract import Phrases
 from imrgen.i18n import format_numeric_date, languages, locale_dir, parse_numeric_date
 from imrgen.loading import load_case
 from imrgen.templates import TEMPLATES_DIR
@@ -64,7 +64,7 @@ def test_no_message_is_untranslated(lang: str) -> None:
 
 
 def test_the_parser_reads_only_phrases_the_templates_write() -> None:
-    assert set(M.all()) <= template_messages()
+    assert set(Phrases.all()) <= template_messages()
 
 
 @pytest.mark.parametrize(("lang", "text"), [("en", "12/09/2016"), ("es", "09/12/2016")])
