@@ -418,6 +418,24 @@ def test_a_pdf_edited_since_it_was_written_reads_what_it_now_says() -> None:
     assert imrgen.parse("same.pdf", data=imrgen.render(drafted, "pdf")) == drafted
 
 
+def test_a_pdf_whose_paragraphs_read_otherwise_keeps_its_case() -> None:
+    """The check is on what the letter says, not on how its lines were grouped: where the text
+    reads with paragraphs joined (as a layout can make it), the carried case stands; one word
+    changed, and the text is read."""
+    relaid = example()  # what the text reads: the first rationale as one paragraph
+    first = relaid.items[0]
+    head, tail = first.rationale[0].split(". ", 1)
+    split = first.model_copy(update={"rationale": [f"{head}.", tail, *first.rationale[1:]]})
+    case = relaid.model_copy(update={"items": [split, *relaid.items[1:]]})
+    text = imrgen.render(relaid, "pdf", TEXT_ONLY)
+    assert imrgen.parse("relaid.pdf", data=_with_attachment(text, case)) == case
+    reworded = relaid.model_copy(
+        update={"summary": [case.summary[0].replace("the", "a", 1), *case.summary[1:]]}
+    )
+    text = imrgen.render(reworded, "pdf", TEXT_ONLY)
+    assert imrgen.parse("reworded.pdf", data=_with_attachment(text, case)) == reworded
+
+
 def test_a_pdf_whose_text_is_no_letter_does_not_vouch_for_its_case() -> None:
     blank = pikepdf.new()
     blank.add_blank_page()
