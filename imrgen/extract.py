@@ -1,7 +1,7 @@
 """Paragraphs of a letter -> Case. Every reader ends here, so published letters, the seeds'
 extracted text and imrgen's own outputs are read by one set of rules.
 
-The letter's fixed phrases are the templates' gettext messages (MESSAGES below; a test checks
+The letter's fixed phrases are the templates' gettext messages (Phrases below; a test checks
 that each is a message of the templates). Patterns are built from them in each language with a
 catalog, so a Spanish letter reads back as well as an English one."""
 
@@ -17,10 +17,10 @@ from pydantic import ValidationError
 
 from .errors import ParseError
 from .i18n import languages, parse_numeric_date, translations
-from .model import Case, Edition, Statement
+from .model import Case, Edition, GuidelineBasis, Statement
 
 
-class M:
+class Phrases:
     """The msgids the parser reads (exactly as the templates write them)."""
 
     HOW_MADE = "HOW THE IMR FINAL DETERMINATION WAS MADE"
@@ -116,14 +116,14 @@ class M:
         return out
 
 
-def pattern(message: str) -> str:
-    """A translated message as a regex: literal text, %(name)s as a named group, any run of
-    white space as white space."""
+def pattern(message: str, groups: dict[str, str] | None = None) -> str:
+    """A translated message as a regex: literal text, %(name)s as a named group (of any text, or
+    of the pattern `groups` gives for that name), any run of white space as white space."""
     out = ""
     for piece in re.split(r"(%\(\w+\)s)", message):
         name = re.fullmatch(r"%\((\w+)\)s", piece)
         if name:
-            out += f"(?P<{name[1]}>.+?)"
+            out += f"(?P<{name[1]}>{(groups or {}).get(name[1], '.+?')})"
         else:
             out += r"\s+".join(re.escape(word) for word in piece.split(" "))
     return out
@@ -150,6 +150,13 @@ class Wording:
     ca_label: str
     reviewer_label: str
     rationale_label: str
+    # The labels every item prints in the same words: the claims administrator's and the
+    # rationale's. The reviewer's label names the review organization, so it is read apart.
+    fixed_labels: re.Pattern[str]
+    # The reviewer's label at the start of a paragraph, and (where a paragraph break was lost)
+    # after a sentence; the name is the organization's short name as the letter prints it.
+    reviewer_at_paragraph: re.Pattern[str]
+    reviewer_after_sentence: re.Pattern[str]
     statements: list[tuple[re.Pattern[str], Statement]]
     mtus: re.Pattern[str]
     non_mtus: re.Pattern[str]
@@ -161,77 +168,108 @@ class Wording:
 
 
 @cache
-def wording(lang: str) -> Wording:
+def wording_for(lang: str) -> Wording:
     _ = translations(lang).gettext
-    decision_words = "|".join(re.escape(_(w)) for w in (M.UPHELD, M.OVERTURNED))
+    decision_words = "|".join(re.escape(_(word)) for word in (Phrases.UPHELD, Phrases.OVERTURNED))
     decision = rf"\s*(?P<decision>{decision_words})$"
     return Wording(
         lang=lang,
-        titles={"how": _(M.HOW_MADE), "summary": _(M.SUMMARY), "issues": _(M.ISSUES)},
+        titles={
+            "how": _(Phrases.HOW_MADE),
+            "summary": _(Phrases.SUMMARY),
+            "issues": _(Phrases.ISSUES),
+        },
         header={
             key: re.compile(pattern(_(msg)))
             for key, msg in (
-                ("case_number", M.CASE_NUMBER),
-                ("date_assigned", M.DATE_ASSIGNED),
-                ("date_of_injury", M.DATE_OF_INJURY),
-                ("decision_date", M.DECISION_DATE),
-                ("ur_denial_date", M.UR_DENIAL_DATE),
-                ("priority", M.PRIORITY),
-                ("application_received", M.APPLICATION_RECEIVED),
+                ("case_number", Phrases.CASE_NUMBER),
+                ("date_assigned", Phrases.DATE_ASSIGNED),
+                ("date_of_injury", Phrases.DATE_OF_INJURY),
+                ("decision_date", Phrases.DECISION_DATE),
+                ("ur_denial_date", Phrases.UR_DENIAL_DATE),
+                ("priority", Phrases.PRIORITY),
+                ("application_received", Phrases.APPLICATION_RECEIVED),
             )
         },
-        priorities={_(M.STANDARD).lower(): "standard", _(M.EXPEDITED).lower(): "expedited"},
-        decisions={_(M.UPHELD): "upheld", _(M.OVERTURNED): "overturned"},
+        priorities={
+            _(Phrases.STANDARD).lower(): "standard",
+            _(Phrases.EXPEDITED).lower(): "expedited",
+        },
+        decisions={_(Phrases.UPHELD): "upheld", _(Phrases.OVERTURNED): "overturned"},
         # Only the first sentence: it names the organization; the rest may vary between years.
-        opening=re.compile("^" + pattern(_(M.OPENING).split(". ")[0])),
-        practice_2014=_(M.PRACTICE_2014),
-        qualifications_2014=[re.compile(pattern(_(q))) for q in M.QUALIFICATIONS_2014],
-        credentials=_(M.CREDENTIALS),
-        licensure=_(M.LICENSURE),
-        specialty=_(M.SPECIALTY),
-        summary_intro=re.compile("^" + pattern(_(M.SUMMARY_INTRO)) + r"\s*"),
-        issues_intro=re.compile("^" + pattern(_(M.ISSUES_INTRO)) + r"\s*"),
+        opening=re.compile("^" + pattern(_(Phrases.OPENING).split(". ")[0])),
+        practice_2014=_(Phrases.PRACTICE_2014),
+        qualifications_2014=[re.compile(pattern(_(q))) for q in Phrases.QUALIFICATIONS_2014],
+        credentials=_(Phrases.CREDENTIALS),
+        licensure=_(Phrases.LICENSURE),
+        specialty=_(Phrases.SPECIALTY),
+        summary_intro=re.compile("^" + pattern(_(Phrases.SUMMARY_INTRO)) + r"\s*"),
+        issues_intro=re.compile("^" + pattern(_(Phrases.ISSUES_INTRO)) + r"\s*"),
         headings=[
-            (re.compile("^" + pattern(_(M.REMAINING_PORTION)) + decision), "remaining-portion"),
-            (re.compile("^" + pattern(_(M.ORIGINAL_ELIGIBLE)) + decision), "original-request"),
+            (
+                re.compile("^" + pattern(_(Phrases.REMAINING_PORTION)) + decision),
+                "remaining-portion",
+            ),
+            (
+                re.compile("^" + pattern(_(Phrases.ORIGINAL_ELIGIBLE)) + decision),
+                "original-request",
+            ),
             (re.compile(r"^(?P<request>.+?):" + decision), None),
         ],
-        ca_label=_(M.CA_LABEL),
-        reviewer_label=_(M.REVIEWER_LABEL),
-        rationale_label=_(M.RATIONALE_LABEL),
+        ca_label=_(Phrases.CA_LABEL),
+        reviewer_label=_(Phrases.REVIEWER_LABEL),
+        rationale_label=_(Phrases.RATIONALE_LABEL),
+        fixed_labels=re.compile(
+            "(?P<label>"
+            + pattern(_(Phrases.CA_LABEL))
+            + "|"
+            + pattern(_(Phrases.RATIONALE_LABEL))
+            + r")\s*"
+        ),
+        reviewer_at_paragraph=re.compile(
+            "^" + pattern(_(Phrases.REVIEWER_LABEL), {"name": r"[^\n]+?"}) + r"\s*", re.MULTILINE
+        ),
+        reviewer_after_sentence=re.compile(
+            r"(?<=[.!?)] )" + pattern(_(Phrases.REVIEWER_LABEL), {"name": r"[^\n.!?]+?"}) + r"\s*"
+        ),
         statements=[
             (re.compile("^" + pattern(_(msg)) + r"\s*"), statement)
-            for msg, statement in M.STATEMENTS.items()
+            for msg, statement in Phrases.STATEMENTS.items()
         ],
         mtus=re.compile(
             "^"
-            + pattern(_(M.MTUS)).replace(
+            + pattern(_(Phrases.MTUS)).replace(
                 r"(?P<citations>.+?)\.",
-                r"(?P<citations>.+?)\.(?=\s+" + pattern(_(M.NON_MTUS)).split("(?P")[0] + "|$)",
+                r"(?P<citations>.+?)\.(?=\s+"
+                + pattern(_(Phrases.NON_MTUS)).split("(?P")[0]
+                + "|$)",
             )
             + r"\s*"
         ),
-        # The published letters sometimes leave out the full stop that ends this sentence.
-        non_mtus=re.compile("^" + pattern(_(M.NON_MTUS)).removesuffix(r"\.") + r"\.?$"),
+        # The published letters sometimes leave out the full stop that ends this sentence: the
+        # case records it (GuidelineBasis.non_mtus_full_stop), so the letter is printed as it was.
+        non_mtus=re.compile(
+            "^" + pattern(_(Phrases.NON_MTUS)).removesuffix(r"\.") + r"(?P<full_stop>\.)?$"
+        ),
     )
 
 
-def detect(paragraphs: list[str]) -> Wording:
+def detect_wording(paragraphs: list[str]) -> Wording:
     """The language whose section titles the letter uses (English when none is found)."""
     text = " ".join(paragraphs)
     for lang in languages():
-        candidate = wording(lang)
+        candidate = wording_for(lang)
         if re.search(pattern(candidate.titles["how"]), text):
             return candidate
-    return wording("en")
+    return wording_for("en")
 
 
-def _isolate_titles(paragraphs: list[str], w: Wording) -> list[str]:
+def _isolate_titles(paragraphs: list[str], wording: Wording) -> list[str]:
     """Give each section title a paragraph of its own: where the space around a title was lost
     (text extracted from a PDF, a page break), it runs into its neighbours."""
     out: list[str] = []
     for paragraph in paragraphs:
-        for piece in w.all_titles.split(paragraph):
+        for piece in wording.all_titles.split(paragraph):
             piece = " ".join(piece.split())
             if piece:
                 out.append(piece)
@@ -247,9 +285,11 @@ def _find(paragraphs: list[str], title: str, start: int = 0) -> int | None:
 
 def extract(paragraphs: list[str], source: str = "<letter>") -> Case:
     """Read the case out of a letter's paragraphs; ParseError says what is missing and where."""
-    w = detect(paragraphs)
-    paragraphs = _isolate_titles(paragraphs, w)
-    how_title, summary_title, issues_title = (w.titles[k] for k in ("how", "summary", "issues"))
+    wording = detect_wording(paragraphs)
+    paragraphs = _isolate_titles(paragraphs, wording)
+    how_title, summary_title, issues_title = (
+        wording.titles[k] for k in ("how", "summary", "issues")
+    )
     how = _find(paragraphs, how_title)
     if how is None:
         raise ParseError(source, f"not an IMR determination: no heading '{how_title}'")
@@ -261,15 +301,16 @@ def extract(paragraphs: list[str], source: str = "<letter>") -> Case:
         raise ParseError(source, f"no heading '{issues_title}' after '{summary_title}'")
 
     how_text = " ".join(paragraphs[how + 1 : summary])
-    organization = _organization(how_text, w, source)
-    edition, reviewer = _reviewer(how_text, w, source)
+    organization = _organization(how_text, wording, source)
+    edition, reviewer = _reviewer(how_text, wording, source)
+    items, short_name = _items(paragraphs[issues + 1 :], organization, wording, source)
     data: dict[str, Any] = {
         "edition": edition,
-        "organization": organization,
-        "header": _header(" ".join(paragraphs[:how]), w, source),
+        "organization": {"name": organization, "short_name": short_name},
+        "header": _header(" ".join(paragraphs[:how]), wording, source),
         "reviewer": reviewer,
-        "summary": _summary(paragraphs[summary + 1 : issues], w, source),
-        "items": _items(paragraphs[issues + 1 :], organization["short_name"], w, source),
+        "summary": _summary(paragraphs[summary + 1 : issues], wording, source),
+        "items": items,
     }
     try:
         return Case.model_validate(data)
@@ -277,47 +318,47 @@ def extract(paragraphs: list[str], source: str = "<letter>") -> Case:
         raise ParseError.from_validation(source, exc.errors()) from None
 
 
-def _organization(how_text: str, w: Wording, source: str) -> dict[str, str]:
-    match = w.opening.match(how_text)
+def _organization(how_text: str, wording: Wording, source: str) -> str:
+    match = wording.opening.match(how_text)
     if not match:
         raise ParseError(
             source,
-            f"'{w.titles['how']}': no opening sentence naming the reviewer's"
+            f"'{wording.titles['how']}': no opening sentence naming the reviewer's"
             " organization ('... sent the complete case file to an expert reviewer')",
         )
-    name = match["organization"]
-    return {"name": name, "short_name": name.split()[0]}
+    return match["organization"]
 
 
-def _reviewer(how_text: str, w: Wording, source: str) -> tuple[Edition, dict[str, str]]:
+def _reviewer(how_text: str, wording: Wording, source: str) -> tuple[Edition, dict[str, str]]:
     """The edition from the way the letter names the reviewer's qualifications: a credentials
     block (2015 on) or a sentence of the paragraph (2014). Wording that differs from both reads
     as the 2015 edition, so that an unfamiliar letter still gives its items and decisions."""
     norm = " ".join(how_text.split())
-    if w.credentials in norm:
-        rest = norm.split(w.credentials, 1)[1]
+    if wording.credentials in norm:
+        rest = norm.split(wording.credentials, 1)[1]
         found: dict[str, str] = {}
         lic = re.search(
-            re.escape(w.licensure) + r"\s*(.*?)\s*(?=" + re.escape(w.specialty) + "|$)", rest
+            re.escape(wording.licensure) + r"\s*(.*?)\s*(?=" + re.escape(wording.specialty) + "|$)",
+            rest,
         )
-        spec = re.search(re.escape(w.specialty) + r"\s*(.*)$", rest)
+        spec = re.search(re.escape(wording.specialty) + r"\s*(.*)$", rest)
         if lic and lic[1]:
             found["licensure"] = lic[1]
         if spec and spec[1]:
             found["specialty"] = spec[1].strip()
         return Edition.E2015, found
-    for qualification in w.qualifications_2014:
+    for qualification in wording.qualifications_2014:
         match = qualification.search(norm)
         if match:
             return Edition.E2014, {k: v for k, v in match.groupdict().items() if v}
-    if w.practice_2014 in norm:
+    if wording.practice_2014 in norm:
         return Edition.E2014, {}
     return Edition.E2015, {}
 
 
-def _header(text: str, w: Wording, source: str) -> dict[str, Any]:
+def _header(text: str, wording: Wording, source: str) -> dict[str, Any]:
     positions = []
-    for name, label in w.header.items():
+    for name, label in wording.header.items():
         match = label.search(text)
         if match:
             positions.append((match.start(), match.end(), name))
@@ -331,15 +372,15 @@ def _header(text: str, w: Wording, source: str) -> dict[str, Any]:
         if name == "case_number":
             header[name] = value
         elif name == "priority":
-            header[name] = w.priorities.get(value.lower(), value.lower())
+            header[name] = wording.priorities.get(value.lower(), value.lower())
         else:
-            header[name] = _date(value, name, w, source)
+            header[name] = _date(value, name, wording, source)
     return header
 
 
-def _date(value: str, name: str, w: Wording, source: str) -> date:
+def _date(value: str, name: str, wording: Wording, source: str) -> date:
     try:
-        return parse_numeric_date(value, w.lang)
+        return parse_numeric_date(value, wording.lang)
     except ValueError:
         pass
     try:
@@ -350,58 +391,126 @@ def _date(value: str, name: str, w: Wording, source: str) -> date:
         ) from None
 
 
-def _summary(paragraphs: list[str], w: Wording, source: str) -> list[str]:
-    text = w.summary_intro.sub("", "\n".join(paragraphs), count=1).strip()
+def _summary(paragraphs: list[str], wording: Wording, source: str) -> list[str]:
+    text = wording.summary_intro.sub("", "\n".join(paragraphs), count=1).strip()
     if not text:
-        raise ParseError(source, f"'{w.titles['summary']}' has no summary text")
+        raise ParseError(source, f"'{wording.titles['summary']}' has no summary text")
     return text.split("\n")
 
 
-def _items(paragraphs: list[str], short_name: str, w: Wording, source: str) -> list[dict[str, Any]]:
-    text = w.issues_intro.sub("", "\n".join(paragraphs), count=1)
-    expected = [w.ca_label, w.reviewer_label % {"name": short_name}, w.rationale_label]
-    labels = re.compile("(?P<label>" + "|".join(pattern(e) for e in expected) + r")\s*")
-    marks = list(labels.finditer(text))
-    where = f"'{w.titles['issues']}'"
-    if not marks:
-        raise ParseError(source, f"{where}: no '{expected[0]}' found")
-    for i, mark in enumerate(marks):
-        found = " ".join(mark["label"].split())
-        if found != expected[i % 3]:
-            raise ParseError(
-                source,
-                f"{where}, item {i // 3 + 1}: expected '{expected[i % 3]}', found '{found}'",
-            )
-    if len(marks) % 3:
-        missing = expected[len(marks) % 3]
-        raise ParseError(source, f"{where}, item {len(marks) // 3 + 1}: missing '{missing}'")
+@dataclass
+class _ItemMarks:
+    """Where one item's labels stand in the text of the issues section."""
+
+    heading: str
+    ca: tuple[int, int]  # "Claims Administrator guideline:"
+    reviewer: tuple[int, int] = (-1, -1)  # "<short name> guideline:"
+    short_name: str = ""
+    rationale: tuple[int, int] = (-1, -1)  # "Decision rationale:"
+    rationale_text: str | None = None  # once the next item's heading has been split off
+
+
+def _items(
+    paragraphs: list[str], organization: str, wording: Wording, source: str
+) -> tuple[list[dict[str, Any]], str]:
+    """The items, and the organization's short name as the reviewer's label prints it.
+
+    An item is a heading, then the claims administrator's label, the reviewer's and the
+    rationale's. A rationale may quote an earlier review, labels and all: after a rationale, a
+    claims administrator's label starts the next item only where a heading stands before it,
+    and a rationale label is the rationale's own text."""
+    text = wording.issues_intro.sub("", "\n".join(paragraphs), count=1)
+    where = f"'{wording.titles['issues']}'"
+    found: list[_ItemMarks] = []
+
+    def reviewer_expected() -> str:
+        # Before the letter has shown its reviewer's label, a message can only guess it.
+        name = found[0].short_name if found and found[0].short_name else organization.split()[0]
+        return wording.reviewer_label % {"name": name}
+
+    for mark in wording.fixed_labels.finditer(text):
+        label = " ".join(mark["label"].split())
+        span = (mark.start(), mark.end())
+        current = found[-1] if found else None
+        if current is None:
+            if label != wording.ca_label:
+                raise ParseError(
+                    source, f"{where}, item 1: expected '{wording.ca_label}', found '{label}'"
+                )
+            found.append(_ItemMarks(heading=text[: span[0]], ca=span))
+        elif current.rationale[0] >= 0:  # in a rationale
+            if label != wording.ca_label:
+                continue  # a rationale quoting a "Decision rationale:"
+            rationale, heading = _split_heading(text[current.rationale[1] : span[0]], wording)
+            if not any(form.match(" ".join(heading.split())) for form, _ in wording.headings):
+                continue  # a rationale quoting a "Claims Administrator guideline:"
+            current.rationale_text = rationale
+            found.append(_ItemMarks(heading=heading, ca=span))
+        else:  # after the claims administrator's label, the reviewer's, then the rationale's
+            number = len(found)
+            reviewer = _reviewer_label(text, current.ca[1], span[0], wording)
+            if reviewer is None:
+                raise ParseError(
+                    source,
+                    f"{where}, item {number}: expected '{reviewer_expected()}', found '{label}'",
+                )
+            if label != wording.rationale_label:
+                expected = wording.rationale_label
+                raise ParseError(
+                    source, f"{where}, item {number}: expected '{expected}', found '{label}'"
+                )
+            expected = reviewer_expected()
+            current.reviewer, current.short_name = reviewer
+            if number > 1 and current.short_name != found[0].short_name:
+                printed = wording.reviewer_label % {"name": current.short_name}
+                raise ParseError(
+                    source, f"{where}, item {number}: expected '{expected}', found '{printed}'"
+                )
+            current.rationale = span
+    if not found:
+        raise ParseError(source, f"{where}: no '{wording.ca_label}' found")
+    last = found[-1]
+    if last.rationale[0] < 0:
+        reviewer = _reviewer_label(text, last.ca[1], len(text), wording)
+        missing = wording.rationale_label if reviewer else reviewer_expected()
+        raise ParseError(source, f"{where}, item {len(found)}: missing '{missing}'")
+    last.rationale_text = text[last.rationale[1] :]
+
     items: list[dict[str, Any]] = []
-    lead = text[: marks[0].start()]
-    for k in range(0, len(marks), 3):
-        ca, rv, rat = marks[k], marks[k + 1], marks[k + 2]
-        following = marks[k + 3].start() if k + 3 < len(marks) else len(text)
-        body = text[rat.end() : following]
-        rationale, next_lead = _split_heading(body, w) if k + 3 < len(marks) else (body, "")
-        item = _heading(lead, w, source, k // 3 + 1)
-        item["claims_administrator_basis"] = _basis(text[ca.end() : rv.start()], w, source)
-        item["reviewer_basis"] = _basis(text[rv.end() : rat.start()], w, source)
-        item["rationale"] = [p.strip() for p in rationale.strip().split("\n") if p.strip()]
+    for number, marks in enumerate(found, start=1):
+        item = _heading(marks.heading, wording, source, number)
+        item["claims_administrator_basis"] = _basis(text[marks.ca[1] : marks.reviewer[0]], wording)
+        item["reviewer_basis"] = _basis(text[marks.reviewer[1] : marks.rationale[0]], wording)
+        paragraphs_of = (marks.rationale_text or "").strip().split("\n")
+        item["rationale"] = [p.strip() for p in paragraphs_of if p.strip()]
         items.append(item)
-        lead = next_lead
-    return items
+    return items, found[0].short_name
 
 
-def _split_heading(body: str, w: Wording) -> tuple[str, str]:
+def _reviewer_label(
+    text: str, start: int, stop: int, wording: Wording
+) -> tuple[tuple[int, int], str] | None:
+    """The reviewer's label between an item's claims administrator label and its rationale
+    label: its place and the short name it prints."""
+    match = wording.reviewer_at_paragraph.search(
+        text, start, stop
+    ) or wording.reviewer_after_sentence.search(text, start, stop)
+    if match is None:
+        return None
+    return (match.start(), match.end()), " ".join(match["name"].split())
+
+
+def _split_heading(body: str, wording: Wording) -> tuple[str, str]:
     """A rationale runs into the next item's heading: the heading is the last paragraph, or,
     where the paragraph break was lost, the earliest sentence from which the rest reads as a
     heading."""
     body = body.rstrip()
     head, _, last = body.rpartition("\n")
-    if head and any(form.match(" ".join(last.split())) for form, _ in w.headings):
+    if head and any(form.match(" ".join(last.split())) for form, _ in wording.headings):
         return head, last
     flat = " ".join(body.split())
     starts = [m.end() for m in re.finditer(r"[.!?\"\u201d)] (?=\S)", flat)]
-    for form, eligible in w.headings:
+    for form, eligible in wording.headings:
         for start in starts:
             if eligible is None and start != starts[-1]:
                 continue
@@ -410,15 +519,15 @@ def _split_heading(body: str, w: Wording) -> tuple[str, str]:
     return "", body
 
 
-def _heading(text: str, w: Wording, source: str, number: int) -> dict[str, Any]:
+def _heading(text: str, wording: Wording, source: str, number: int) -> dict[str, Any]:
     text = " ".join(text.split())
-    for form, eligible in w.headings:
+    for form, eligible in wording.headings:
         match = form.match(text)
         if match:
             groups = match.groupdict()
             item: dict[str, Any] = {
                 "request": groups["request"],
-                "decision": w.decisions[groups["decision"]],
+                "decision": wording.decisions[groups["decision"]],
             }
             if eligible:
                 item["modification"] = {
@@ -428,37 +537,44 @@ def _heading(text: str, w: Wording, source: str, number: int) -> dict[str, Any]:
                 }
             return item
     shown = text if len(text) < 120 else text[:117] + "..."
-    words = "' or ': ".join(w.decisions)
+    words = "' or ': ".join(wording.decisions)
     raise ParseError(
         source,
-        f"'{w.titles['issues']}', item {number}: expected a heading ending in ': {words}',"
+        f"'{wording.titles['issues']}', item {number}: expected a heading ending in ': {words}',"
         f" found '{shown}'",
     )
 
 
-def _basis(text: str, w: Wording, source: str) -> dict[str, Any]:
+def _basis(text: str, wording: Wording) -> dict[str, Any]:
     """A basis in the letters' sentences; one in no known form is kept as written."""
     text = " ".join(text.split())
     if not text:
         return {}
     original = text
     basis: dict[str, Any] = {}
-    for statement_pattern, statement in w.statements:
+    for statement_pattern, statement in wording.statements:
         match = statement_pattern.match(text)
         if match:
             basis["statement"] = statement.value
             text = text[match.end() :]
             break
-    match = w.mtus.match(text)
+    match = wording.mtus.match(text)
     if match:
         basis["mtus"] = _mtus(match["citations"])
         text = text[match.end() :]
-    match = w.non_mtus.match(text)
+    match = wording.non_mtus.match(text)
     if match:
-        if match["citation"]:
-            basis["non_mtus"] = match["citation"]
+        basis["non_mtus"] = match["citation"]
+        if not match["full_stop"]:
+            basis["non_mtus_full_stop"] = False
         text = ""
     if text:
+        return {"text": original}
+    try:
+        GuidelineBasis.model_validate(basis)
+    except ValidationError:
+        # Sentences of the known forms that the model cannot hold as structure (an MTUS part
+        # without a year beside parts with one): the letter's words, kept as written.
         return {"text": original}
     return basis
 
@@ -469,7 +585,8 @@ _CITATION = re.compile(
     r"(?: Page\(s\): (?P<pages>.+?))?"
     r"(?:, and (?=.+? " + YEAR + r"(?:, Section\(s\):| Page\(s\):|, and |$))|$)"
 )
-_YEARLESS = re.compile(r"^(?P<part>.+?)(?: Page\(s\): (?P<pages>.+))?$")
+# Matched at an offset (after citations with a year), so anchored by match(), not by "^".
+_YEARLESS = re.compile(r"(?P<part>.+?)(?: Page\(s\): (?P<pages>.+))?$")
 
 
 def _mtus(text: str) -> list[dict[str, Any]]:

@@ -158,6 +158,11 @@ class GuidelineBasis(_Model):
     statement: Statement | None = None
     mtus: list[MtusCitation] = Field(default_factory=list)
     non_mtus: Text | None = Field(default=None, description="The non-MTUS citation as printed.")
+    non_mtus_full_stop: bool = Field(
+        default=True,
+        description="False where the letter prints no full stop after the non-MTUS citation"
+        " (some published letters), so that the letter is printed again as it was.",
+    )
     text: Text | None = Field(
         default=None,
         description="A basis in none of the letters' known forms, printed as written (a letter"
@@ -170,6 +175,11 @@ class GuidelineBasis(_Model):
             raise ValueError("'text' stands alone: use it only for a basis in no known form")
         if self.statement is Statement.NO_EVIDENCE and (self.mtus or self.non_mtus):
             raise ValueError("'no-evidence' cannot stand beside citations")
+        if not self.non_mtus_full_stop and (self.non_mtus or "").endswith("."):
+            raise ValueError(
+                "non_mtus_full_stop is false, but non_mtus ends in a full stop: leave it out of"
+                " the citation"
+            )
         if len(self.mtus) > 1 and any(c.year is None for c in self.mtus):
             raise ValueError(
                 "an MTUS citation without a year (the 2014 form) stands alone: write the parts"

@@ -33,6 +33,34 @@ def _clean(text: str) -> str:
 TEXT = sentence().map(_clean).filter(bool)
 # A heading's request must not end in ':' (that is where the decision follows).
 REQUEST = TEXT.filter(lambda t: not t.endswith(":"))
+# A reviewer quoting an earlier review opens a paragraph with one of the letter's own labels.
+QUOTED_LABEL = st.sampled_from(
+    ["Claims Administrator guideline:", "Decision rationale:", "MAXIMUS guideline:"]
+)
+PARAGRAPH = st.one_of(TEXT, st.tuples(QUOTED_LABEL, TEXT).map(" ".join), QUOTED_LABEL)
+
+ORGANIZATION_NAMES = st.sampled_from(
+    [
+        "MAXIMUS Federal Services",
+        "Pacific Independent Review, Inc.",
+        "Review Organization No. 2",
+        "St. Mary's Medical Review & Co.",
+    ]
+)
+# The reviewer's label prints the short name before " guideline:"; a short name is a name, not
+# a label of the letter's own, and holds no colon (the Spanish label ends at one).
+SHORT_NAMES = st.one_of(
+    st.sampled_from(["MAXIMUS", "Pacific Review", "Org. No. 2", "St. Mary's"]),
+    TEXT.filter(lambda t: ":" not in t and "guideline" not in t and t != "Claims Administrator"),
+)
+
+
+@st.composite
+def organization(draw: st.DrawFn) -> imrgen.Organization:
+    return imrgen.Organization(
+        name=draw(st.one_of(ORGANIZATION_NAMES, TEXT)), short_name=draw(SHORT_NAMES)
+    )
+
 
 MTUS_PARTS = st.sampled_from(
     [
@@ -105,10 +133,15 @@ def basis(draw: st.DrawFn) -> imrgen.GuidelineBasis:
     mtus = draw(st.lists(mtus_citation(), max_size=2))
     if len(mtus) > 1:
         mtus = [c for c in mtus if c.year is not None]
-    non_mtus = draw(st.one_of(st.none(), TEXT.filter(lambda t: not t.endswith("."))))
+    non_mtus = draw(st.one_of(st.none(), TEXT))
     if statement is None and not mtus and non_mtus is None:
         non_mtus = "Official Disability Guidelines (ODG)"
-    return imrgen.GuidelineBasis(statement=statement, mtus=mtus, non_mtus=non_mtus)
+    # Some published letters print no full stop after the citation (one ending in a full stop
+    # of its own prints one anyway).
+    full_stop = draw(st.booleans()) if non_mtus and not non_mtus.endswith(".") else True
+    return imrgen.GuidelineBasis(
+        statement=statement, mtus=mtus, non_mtus=non_mtus, non_mtus_full_stop=full_stop
+    )
 
 
 @st.composite
@@ -116,8 +149,8 @@ def item(draw: st.DrawFn) -> imrgen.DisputedItem:
     modification = None
     if draw(st.booleans()):
         modification = imrgen.Modification(
-            original_request=draw(REQUEST.filter(lambda t: "." not in t)),
-            authorized=draw(REQUEST.filter(lambda t: "," not in t and "." not in t)),
+            original_request=draw(REQUEST),
+            authorized=draw(REQUEST),
             eligible=draw(st.sampled_from(list(imrgen.Eligible))),
         )
     return imrgen.DisputedItem(
@@ -126,7 +159,7 @@ def item(draw: st.DrawFn) -> imrgen.DisputedItem:
         decision=draw(st.sampled_from(list(imrgen.Decision))),
         claims_administrator_basis=draw(basis()),
         reviewer_basis=draw(basis()),
-        rationale=draw(st.lists(TEXT, min_size=1, max_size=3)),
+        rationale=draw(st.lists(PARAGRAPH, min_size=1, max_size=3)),
     )
 
 
@@ -172,10 +205,11 @@ def case(draw: st.DrawFn) -> imrgen.Case:
         subspecialty = draw(st.one_of(st.none(), st.just("Pain Medicine")))
     return imrgen.Case(
         edition=edition,
+        organization=draw(organization()),
         header=header,
         reviewer=imrgen.Reviewer(
             specialty=specialty, subspecialty=subspecialty, licensure=licensure
         ),
-        summary=draw(st.lists(TEXT, min_size=1, max_size=3)),
+        summary=draw(st.lists(PARAGRAPH, min_size=1, max_size=3)),
         items=draw(st.lists(item(), min_size=1, max_size=4)),
     )

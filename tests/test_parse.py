@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import io
+from datetime import date
 from pathlib import Path
 
+import pikepdf
 import pytest
-from conftest import CORPUS, REAL_LETTERS, SEEDS, letter_id
+from conftest import CORPUS, EXAMPLES, REAL_LETTERS, SEEDS, letter_id
 
 import imrgen
+from imrgen.embedding import ATTACHMENT_NAME, case_to_json
 from imrgen.extract import split_sections
+from imrgen.readers import readers
 from imrgen.readers.text import join_lines, paragraphs_from_text
 
 
@@ -219,3 +224,255 @@ def test_no_paragraph_break_lands_in_the_middle_of_a_sentence(
     for paragraphs in [case.summary, *(item.rationale for item in case.items)]:
         for paragraph in paragraphs[:-1]:
             assert paragraph.rstrip().endswith((".", ":", "?", "!", '"', "\u201d", ")")), paragraph
+
+
+# -- what a reader must not trip on ------------------------------------------------------------
+
+# Every reader, each reading the letter's text: pdf and docx written without the case inside.
+READERS = sorted(r.name for r in readers())
+TEXT_ONLY = imrgen.RenderOptions(embed_data=False)
+
+
+def from_text(case: imrgen.Case, fmt: str, lang: str = "en") -> imrgen.Case:
+    """The case read back from its letter's text in one format."""
+    options = imrgen.RenderOptions(embed_data=False, lang=lang)
+    data = imrgen.render(case, fmt, options)
+    return imrgen.parse(f"letter{imrgen.get_writer(fmt).suffix}", data=data)
+
+
+def example() -> imrgen.Case:
+    """Two items (the second a modified request), a 2015 letter."""
+    return imrgen.load_case(EXAMPLES / "CM17-0007300.yaml")
+
+
+def quoting(case: imrgen.Case, *quoted: str) -> imrgen.Case:
+    """The case with the first item's rationale and the summary quoting an earlier review."""
+    first = case.items[0].model_copy(update={"rationale": [*case.items[0].rationale, *quoted]})
+    return case.model_copy(
+        update={"summary": [*quoted, *case.summary], "items": [first, *case.items[1:]]}
+    )
+
+
+QUOTED = (
+    "Claims Administrator guideline: the earlier review cited the MTUS, as quoted.",
+    "Decision rationale: the earlier reviewer found it not necessary.",
+    "MAXIMUS guideline: Decision based on MTUS Chronic Pain Medical Treatment 2016.",
+)
+
+
+@pytest.mark.parametrize("fmt", READERS)
+def test_a_rationale_quoting_an_earlier_review_reads_back(fmt: str) -> None:
+    case = quoting(example(), *QUOTED)
+    back = from_text(case, fmt)
+    assert back.items[0].rationale[-3:] == list(QUOTED)
+    assert back == case
+
+
+@pytest.mark.parametrize("label", QUOTED[:2])
+def test_a_rationale_opening_with_a_label_reads_back(label: str) -> None:
+    """The quoted label as the first words of the rationale itself, in the last item."""
+    case = example()
+    last = case.items[-1].model_copy(update={"rationale": [label, *case.items[-1].rationale]})
+    case = case.model_copy(update={"items": [*case.items[:-1], last]})
+    assert from_text(case, "txt") == case
+
+
+OTHER_ORGANIZATION = imrgen.Organization(
+    name="Pacific Independent Review, Inc.", short_name="Pacific Review"
+)
+
+
+@pytest.mark.parametrize("fmt", READERS)
+def test_another_review_organization_reads_back(fmt: str) -> None:
+    """The reviewer's label is read as printed ('Pacific Review guideline:'), not guessed from
+    the organization's first word."""
+    case = example().model_copy(update={"organization": OTHER_ORGANIZATION})
+    back = from_text(case, fmt)
+    assert back.organization.short_name == "Pacific Review"
+    assert back == case
+
+
+def test_another_review_organization_reads_back_in_spanish() -> None:
+    case = example().model_copy(update={"organization": OTHER_ORGANIZATION})
+    text = imrgen.render(case, "txt", imrgen.RenderOptions(lang="es")).decode()
+    assert "Guía de Pacific Review:" in " ".join(text.split())
+    assert from_text(case, "txt", lang="es") == case
+
+
+def test_items_that_print_two_reviewer_labels_are_an_error() -> None:
+    text = imrgen.render(example(), "txt").decode()
+    last = text.rindex("MAXIMUS guideline:")
+    text = text[:last] + "Acme guideline:" + text[last + len("MAXIMUS guideline:") :]
+    with pytest.raises(imrgen.ParseError) as caught:
+        imrgen.parse("two-labels.txt", data=text.encode())
+    assert str(caught.value) == (
+        "two-labels.txt: 'IMR ISSUES, DECISIONS AND RATIONALES', item 2: expected"
+        " 'MAXIMUS guideline:', found 'Acme guideline:'"
+    )
+
+
+def test_a_missing_reviewer_label_is_named() -> None:
+    letter = MINIMAL_BODY.replace("MAXIMUS guideline: ", "")
+    with pytest.raises(imrgen.ParseError, match=r"item 1: expected 'MAXIMUS guideline:', found"):
+        imrgen.parse("no-reviewer.txt", data=letter.encode())
+
+
+MIXED_YEARS = (
+    "Decision based on MTUS Low Back Complaints 2004, and Knee Complaints 2004, and Elbow"
+    " Complaints."
+)
+
+
+@pytest.mark.parametrize("fmt", READERS)
+def test_mtus_parts_with_and_without_a_year_are_kept_as_written(fmt: str) -> None:
+    """The model holds no yearless part beside parts with a year: the sentence is kept as it
+    stands (it ended in a bare AssertionError)."""
+    letter = MINIMAL_BODY.replace(
+        "Claims Administrator guideline: Decision based on MTUS Chronic Pain Medical Treatment"
+        " 2016.",
+        f"Claims Administrator guideline: {MIXED_YEARS}",
+    )
+    case = imrgen.parse("mixed.txt", data=letter.encode())
+    assert case.items[0].claims_administrator_basis == imrgen.GuidelineBasis(text=MIXED_YEARS)
+    assert from_text(case, fmt) == case
+
+
+def test_one_line_of_spaces_does_not_merge_paragraphs() -> None:
+    """Only text extracted from a Word PDF (paragraph marks as lines of spaces, and every
+    printed line keeping the space it wrapped at) is read in that mode."""
+    assert paragraphs_from_text("One\nparagraph.\n\nTwo.\n   \nThree.\n") == [
+        "One paragraph.",
+        "Two.",
+        "Three.",
+    ]
+    case = example()
+    text = imrgen.render(case, "txt").decode()
+    for at in (text.index("\n\n"), text.rindex("\n\n")):
+        stray = text[:at] + "\n \n" + text[at:]
+        assert imrgen.parse("stray.txt", data=stray.encode()) == case
+    markdown = imrgen.render(case, "md").decode()  # one line to a paragraph: no wrapping
+    stray = markdown.replace("\n\n", "\n\n\t\n", 1)
+    assert imrgen.parse("stray.md", data=stray.encode()) == case
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32", "utf-8-sig"])
+@pytest.mark.parametrize("fmt", ["txt", "md", "html"])
+def test_text_with_a_byte_order_mark_is_read(encoding: str, fmt: str) -> None:
+    """As Windows tools save "Unicode" text: UTF-16 with its byte order mark."""
+    case = example()
+    text = imrgen.render(case, fmt).decode()
+    data = text.encode(encoding)
+    if encoding == "utf-16-be":
+        data = "\ufeff".encode(encoding) + data
+    assert imrgen.parse(f"letter.{fmt}", data=data) == case
+
+
+def test_utf16_without_a_byte_order_mark_is_named() -> None:
+    data = imrgen.render(example(), "txt").decode().encode("utf-16-le")
+    with pytest.raises(imrgen.ParseError) as caught:
+        imrgen.parse("wide.txt", data=data)
+    message = str(caught.value)
+    assert message.startswith("wide.txt: not a text file in a known encoding")
+    assert "UTF-16" in message
+    assert "found NUL bytes" in message
+
+
+def test_a_damaged_utf16_file_says_so() -> None:
+    data = "\ufeffCase".encode("utf-16-le") + b"\x00\xd8"  # a lone high surrogate
+    with pytest.raises(imrgen.ParseError, match=r"^odd\.txt: not UTF-16 text, though it starts"):
+        imrgen.parse("odd.txt", data=data)
+
+
+def _with_attachment(pdf_bytes: bytes, case: imrgen.Case) -> bytes:
+    """A PDF carrying `case` as imrgen embeds it, whatever its pages say."""
+    pdf = pikepdf.open(io.BytesIO(pdf_bytes))
+    pdf.attachments[ATTACHMENT_NAME] = pikepdf.AttachedFileSpec(
+        pdf, case_to_json(case), filename=ATTACHMENT_NAME
+    )
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def test_a_pdf_edited_since_it_was_written_reads_what_it_now_says() -> None:
+    """The embedded case is checked against the text, as the DOCX reader does: an edited PDF
+    (here: the first decision reversed) does not read back the case it was written from."""
+    case = example()
+    first = case.items[0]
+    reversed_decision = (
+        imrgen.Decision.OVERTURNED
+        if first.decision is imrgen.Decision.UPHELD
+        else imrgen.Decision.UPHELD
+    )
+    edited = case.model_copy(
+        update={
+            "items": [first.model_copy(update={"decision": reversed_decision}), *case.items[1:]]
+        }
+    )
+    stale = _with_attachment(imrgen.render(edited, "pdf", TEXT_ONLY), case)
+    assert imrgen.parse("edited.pdf", data=stale) == edited
+    # Unedited, the embedded case stands, with what the letter never prints.
+    drafted = case.model_copy(
+        update={"header": case.header.model_copy(update={"records_received": date(2016, 12, 1)})}
+    )
+    assert imrgen.parse("same.pdf", data=imrgen.render(drafted, "pdf")) == drafted
+
+
+def test_a_pdf_whose_paragraphs_read_otherwise_keeps_its_case() -> None:
+    """The check is on what the letter says, not on how its lines were grouped: where the text
+    reads with paragraphs joined (as a layout can make it), the carried case stands; one word
+    changed, and the text is read."""
+    relaid = example()  # what the text reads: the first rationale as one paragraph
+    first = relaid.items[0]
+    head, tail = first.rationale[0].split(". ", 1)
+    split = first.model_copy(update={"rationale": [f"{head}.", tail, *first.rationale[1:]]})
+    case = relaid.model_copy(update={"items": [split, *relaid.items[1:]]})
+    text = imrgen.render(relaid, "pdf", TEXT_ONLY)
+    assert imrgen.parse("relaid.pdf", data=_with_attachment(text, case)) == case
+    reworded = relaid.model_copy(
+        update={"summary": [case.summary[0].replace("the", "a", 1), *case.summary[1:]]}
+    )
+    text = imrgen.render(reworded, "pdf", TEXT_ONLY)
+    assert imrgen.parse("reworded.pdf", data=_with_attachment(text, case)) == reworded
+
+
+def test_a_pdf_whose_text_is_no_letter_does_not_vouch_for_its_case() -> None:
+    blank = pikepdf.new()
+    blank.add_blank_page()
+    out = io.BytesIO()
+    blank.save(out)
+    data = _with_attachment(out.getvalue(), example())
+    with pytest.raises(imrgen.ParseError) as caught:
+        imrgen.parse("blank.pdf", data=data)
+    message = str(caught.value)
+    assert message.startswith("blank.pdf: not an IMR determination: no heading")
+    assert "the file carries a case" in message
+
+
+def test_seed_002_keeps_the_full_stop_it_lacks(parsed_letters: dict[Path, imrgen.Case]) -> None:
+    """The published letter prints no full stop after its reviewer's non-MTUS citation: the
+    case records that, and every format prints it so."""
+    case = next(c for p, c in parsed_letters.items() if p.stem == "002_0d35968a102d98c7")
+    basis = case.items[0].reviewer_basis
+    assert basis.non_mtus == "Official Disability Guidelines (ODG) Shoulder Chapter, Iontophoresis"
+    assert basis.non_mtus_full_stop is False
+    text = " ".join(imrgen.render(case, "txt").decode().split())
+    assert "Shoulder Chapter, Iontophoresis Decision rationale:" in text
+    for fmt in READERS:
+        assert from_text(case, fmt) == case, fmt
+
+
+def test_a_full_stop_false_beside_a_citation_ending_in_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="non_mtus ends in a full stop"):
+        imrgen.GuidelineBasis(non_mtus="ODG.", non_mtus_full_stop=False)
+
+
+def test_a_reviewer_label_run_into_the_sentence_before_is_read() -> None:
+    """Where a paragraph break was lost (text from another program's PDF), the reviewer's label
+    still starts after the claims administrator's basis, not at the paragraph's start."""
+    letter = MINIMAL_BODY.replace(" 2016.\n\nMAXIMUS guideline:", " 2016. MAXIMUS guideline:")
+    assert letter != MINIMAL_BODY
+    case = imrgen.parse("merged.txt", data=letter.encode())
+    assert case.organization.short_name == "MAXIMUS"
+    part = case.items[0].claims_administrator_basis.mtus[0].part
+    assert part == "Chronic Pain Medical Treatment"

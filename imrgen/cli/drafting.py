@@ -98,6 +98,7 @@ _BASIS = """\
           sections: []  # e.g. [Physical Medicine]
           pages: null  # 2014 form: e.g. 339
       non_mtus: null  # the non-MTUS citation as printed, or null
+      non_mtus_full_stop: true  # false if the letter prints no full stop after it
       text: null  # only for a basis in none of these forms: the words as written
 """
 

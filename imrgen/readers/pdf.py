@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from itertools import pairwise
 from statistics import median
+from typing import Any
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -204,11 +205,57 @@ class PdfReader:
     suffixes = (".pdf",)
 
     def read(self, data: bytes, source: str) -> Case:
-        """The case imrgen embedded, when the PDF carries it; otherwise what the text says."""
+        """The case imrgen embedded, while the text says the same; otherwise what the text says.
+
+        The check is on what the letter says (what_it_says), not on its bytes, so it holds for a
+        PDF from any engine; the embedded case is then what is returned, exact where the text
+        cannot be (paragraph breaks, fields the letter never prints)."""
         embedded = embedded_case(data, source)
-        if embedded is not None:
-            return case_from_json(embedded, source)
-        return extract(paragraphs_from_lines(pdf_lines(data, source)), source)
+        paragraphs = paragraphs_from_lines(pdf_lines(data, source))
+        if embedded is None:
+            return extract(paragraphs, source)
+        carried = case_from_json(embedded, source)
+        try:
+            printed = extract(paragraphs, source)
+        except ParseError as exc:
+            detail = str(exc).removeprefix(f"{source}: ")
+            raise ParseError(
+                source,
+                f"{detail} (the file carries a case, but a text that does not read as a letter"
+                " cannot confirm it)",
+            ) from None
+        # A PDF edited since imrgen wrote it is read from what it now says.
+        return carried if what_it_says(printed) == what_it_says(carried) else printed
+
+
+def as_printed(case: Case) -> Case:
+    """The case as its letter prints it: less what only the drafter sees."""
+    header = case.header.model_copy(update={"records_received": None})
+    return case.model_copy(update={"header": header, "parties": None})
+
+
+def what_it_says(case: Case) -> list[tuple[str, str]]:
+    """Every field the letter prints, in order, with its characters but not its white space:
+    what an edit of the letter changes, and the way a layout breaks lines and paragraphs (which
+    the text can only guess back) does not."""
+    out: list[tuple[str, str]] = []
+
+    def walk(value: Any, key: str) -> None:
+        if isinstance(value, dict):
+            for name, item in value.items():
+                walk(item, name)
+        elif isinstance(value, list):
+            # Paragraphs as one run of text: where one ends, the text alone cannot always tell.
+            words = [str(v) for v in value if not isinstance(v, dict | list) and v is not None]
+            out.append((key, "".join("".join(words).split())))
+            for item in value:
+                if isinstance(item, dict | list):
+                    walk(item, key)
+        elif value is not None:
+            out.append((key, "".join(str(value).split())))
+
+    walk(as_printed(case).model_dump(mode="json"), "")
+    return out
 
 
 def embedded_case(data: bytes, source: str) -> bytes | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 
 from ..errors import ParseError
@@ -14,7 +15,7 @@ def paragraphs_from_text(text: str) -> list[str]:
     a line holding only white space and empty lines are layout noise (page breaks, spacing);
     elsewhere an empty line ends a paragraph."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n").split("\n")
-    word_marks = any(line and not line.strip() for line in lines)
+    word_marks = is_word_extraction(lines)
     paragraphs: list[str] = []
     current: list[str] = []
     for line in lines:
@@ -28,6 +29,16 @@ def paragraphs_from_text(text: str) -> list[str]:
     if current:
         paragraphs.append(join_lines(current))
     return [p for p in paragraphs if p]
+
+
+def is_word_extraction(lines: list[str]) -> bool:
+    """Whether the lines are text extracted from a Word PDF (as the seeds are): paragraph marks
+    as lines of white space only, and every printed line keeping the space it wrapped at. Both
+    together: one stray line of spaces in any other text must not merge its paragraphs."""
+    marks = sum(1 for line in lines if line and not line.strip())
+    printed = [line for line in lines if line.strip()]
+    wrapped = sum(1 for line in printed if line != line.rstrip())
+    return marks > 0 and wrapped * 2 > len(printed)
 
 
 def join_lines(lines: list[str]) -> str:
@@ -48,9 +59,39 @@ def join_lines(lines: list[str]) -> str:
     return " ".join(out.split())
 
 
+# Byte order marks, longest first (UTF-32's little-endian mark begins with UTF-16's).
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
 def decode(data: bytes, source: str) -> str:
+    """A text letter's characters: UTF-8, or the encoding its byte order mark names (UTF-16 and
+    UTF-32, as Windows tools save "Unicode" text), or else Windows-1252."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError as exc:
+                name = encoding.removesuffix("-sig").upper()
+                raise ParseError(
+                    source,
+                    f"not {name} text, though it starts with a {name} byte order mark"
+                    f" ({exc.reason} at byte {exc.start})",
+                ) from None
+    if b"\x00" in data:
+        # Windows-1252 would read NUL bytes as characters; no text letter holds one.
+        raise ParseError(
+            source,
+            "not a text file in a known encoding (expected UTF-8, Windows-1252 or a byte order"
+            " mark; found NUL bytes, as UTF-16 or UTF-32 without a byte order mark has)",
+        )
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         try:
             return data.decode("cp1252")
