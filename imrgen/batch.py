@@ -187,9 +187,7 @@ def _tree_digest(digest: Any, root: Path | None) -> None:
             digest.update(hashlib.sha256(path.read_bytes()).digest())
 
 
-def options_fingerprint(
-    options: RenderOptions, public: bool, policy: RedactionPolicy | None = None
-) -> str:
+def options_fingerprint(options: RenderOptions, public: bool) -> str:
     """A digest of everything besides the input that decides the outputs' bytes: the imrgen
     version, the render options, the templates and styles, and the redaction policy. A changed
     template therefore redoes every letter; an unchanged one redoes nothing."""
@@ -208,7 +206,7 @@ def options_fingerprint(
     for root in (templates.templates, templates.styles, templates.user_templates):
         _tree_digest(digest, root)
     if public:
-        digest.update(policy.model_dump_json().encode() if policy else _policy_text().encode())
+        digest.update(_policy_text().encode())
     return digest.hexdigest()
 
 
@@ -650,7 +648,11 @@ def iter_results(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     out_abs = out.resolve()
-    fingerprint = options_fingerprint(options, public, policy)
+    fingerprint = options_fingerprint(options, public)
+    if public and policy is not None:  # the policy decides a public version's bytes too
+        fingerprint = hashlib.sha256(
+            f"{fingerprint} {policy.model_dump_json()}".encode()
+        ).hexdigest()
     with _locked(out_abs):
         _remove_stale_parts(out_abs)
         manifest = Manifest(out_abs / MANIFEST_NAME)
