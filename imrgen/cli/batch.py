@@ -21,7 +21,6 @@ from rich.text import Text
 
 from ..batch import InputResult, run
 from ..errors import ImrgenError
-from ..redaction import load_policy
 from ..writers import parse_formats, writers
 from . import Subparsers
 from .public import POLICY_HELP
@@ -39,7 +38,11 @@ def cmd_batch(args: argparse.Namespace) -> int:
     formats = parse_formats(args.formats)
     if args.policy is not None and not args.public:
         raise ImrgenError("--policy is the redaction policy of public versions: add --public")
-    policy = load_policy(args.policy) if args.public else None
+    policy = None
+    if args.public:
+        from ..redaction import load_policy
+
+        policy = load_policy(args.policy)
     console = Console(stderr=True)
     show_bar = not args.quiet and console.is_terminal
     progress = Progress(

@@ -7,15 +7,14 @@ import argparse
 import hashlib
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ImrgenError
-from ..files import write_atomic
-from ..leaks import Leak, find_leaks
-from ..model import Case
-from ..public import LeakError, public_name, public_version, read_input, read_source
-from ..redaction import load_policy
-from ..writers import parse_formats
 from . import Subparsers
+
+if TYPE_CHECKING:  # the work is imported when a command runs, so that --help starts fast
+    from ..leaks import Leak
+    from ..model import Case
 
 
 def _report(leaks: list[Leak]) -> None:
@@ -28,6 +27,11 @@ def _same(case: Case) -> str:
 
 
 def cmd_public(args: argparse.Namespace) -> int:
+    from ..files import write_atomic
+    from ..public import LeakError, public_name, public_version, read_input, read_source
+    from ..redaction import load_policy
+    from ..writers import parse_formats
+
     formats = parse_formats(args.formats)
     policy = load_policy(args.policy)
     out = Path(args.output)
@@ -67,6 +71,9 @@ def cmd_public(args: argparse.Namespace) -> int:
 
 
 def cmd_check_public(args: argparse.Namespace) -> int:
+    from ..leaks import find_leaks
+    from ..public import read_source
+
     source = read_source(Path(args.source))
     found = 0
     for name in args.files:
