@@ -289,3 +289,13 @@ def test_a_changed_policy_redoes_a_public_batch(tmp_path: Path) -> None:
     assert (first.done, again.skipped, other.done) == (1, 1, 1)
     marker_only = public_version(load_case(BASE), ["txt"], RedactionPolicy.named("marker-only"))
     assert (out / "CM17-0012614.txt").read_bytes() == marker_only["txt"]
+
+
+def test_public_version_reads_the_bytes_of_a_case_or_a_letter() -> None:
+    from_case = public_version(load_case(BASE), ["txt"])
+    assert public_version(BASE.read_bytes(), ["txt"], name="upload.yaml") == from_case
+    letter = imrgen.render(load_case(BASE), "docx")
+    parsed = imrgen.parse(BASE.with_suffix(".docx"), data=letter)
+    assert public_version(letter, ["txt"], name="letter.docx") == public_version(parsed, ["txt"])
+    with pytest.raises(imrgen.ImrgenError, match=r"upload\.odt"):
+        public_version(b"x", ["txt"], name="upload.odt")
