@@ -25,6 +25,7 @@ from .redaction import (
     date_forms,
     eponym_surnames,
     initials_of,
+    is_common_word,
     is_very_common,
     known_identifiers,
     name_words,
@@ -85,11 +86,14 @@ def _squeeze(text: str) -> str:
     return re.sub(r"[^0-9a-z]", "", text.lower())
 
 
-def _word_pattern(word: str) -> re.Pattern[str]:
+def _word_pattern(word: str, lower: bool = False) -> re.Pattern[str]:
     body = re.escape(word.lower().replace("’", "'"))
     if needs_context(word):
-        # an everyday word or an eponym: only where written with a capital, as a name is
+        # an everyday word or an eponym: where written with a capital, as a name is (and, for
+        # a person, in lower case too, judged by _plainly_a_word)
         forms = f"{re.escape(word.capitalize())}|{re.escape(word.upper())}"
+        if lower:
+            forms += f"|{body}"
         return re.compile(rf"(?<![0-9A-Za-z])(?:{forms})(?![0-9A-Za-z])")
     return re.compile(rf"(?<![0-9a-z]){body}(?![0-9a-z])", re.I)
 
@@ -118,6 +122,12 @@ _REPORTS = re.compile(
 )
 
 
+_ROLE_BEFORE = re.compile(
+    r"(?i)\b(?:attorneys?|counsel|lawyer|provider|physician|doctor|surgeon|therapist|nurse"
+    r"|chiropractor|reviewer|applicant|claimant|patient|worker|employee|according\s+to),?\s+$"
+)
+
+
 def _plainly_a_word(text: str, match: re.Match[str], first_name: bool) -> bool:
     token = match.group(0)
     # markup writes an apostrophe as an entity ("Speed&#39;s test"); read what follows as text
@@ -128,6 +138,17 @@ def _plainly_a_word(text: str, match: re.Match[str], first_name: bool) -> bool:
         return True  # "Still's disease", "Speed test"
     if re.match(r"-[A-Za-z]", after) or re.search(r"[A-Za-z]-$", before):
         return True  # "High-Speed", "Still-present"
+    if token.islower():
+        # in lower case: the word, unless it is no everyday word ("thomas") or only a person
+        # fits around it: a role word or "according to" before, a possessive or a person's
+        # details in parentheses after
+        return not (
+            not is_common_word(token)
+            or _ROLE_BEFORE.search(before)
+            or re.match(
+                r"['’]s?(?![A-Za-z])|\s*\((?:DOB|D\.O\.B|date of birth|claim|SSN|tel|\d)", after
+            )
+        )
     if token.isupper() or not _STARTS_SENTENCE.search(before):
         return False
     # a capital at a sentence start: the word, where a lower-case word (or a comma and one)
@@ -159,7 +180,7 @@ def probes(case: Case) -> list[Probe]:
                 found.append(
                     Probe(
                         known,
-                        pattern=_word_pattern(token),
+                        pattern=_word_pattern(token, lower=ambiguous),
                         word=True,
                         ambiguous=ambiguous,
                         first_name=bool(first) and token == first,

@@ -48,7 +48,7 @@ def public_name(case: Case, fmt: str, digest: str) -> str:
 
 
 def public_version(
-    source: Case,
+    source: Case | bytes,
     formats: Sequence[str],
     policy: RedactionPolicy | None = None,
     options: RenderOptions | None = None,
@@ -58,6 +58,9 @@ def public_version(
     sign: Callable[[bytes], bytes] | None = None,
 ) -> dict[str, bytes]:
     """The public version of a full case in each format, as bytes, keyed by format name.
+
+    `source` is a Case, or the bytes of a case file or letter (then `name` is its file name,
+    whose suffix says how to read it: "case.yaml", "letter.pdf").
 
     The case is redacted by `policy` (default: the state's practice), rendered as the public
     letter body in each format, and each finished file is searched for every identifier of
@@ -73,6 +76,9 @@ def public_version(
     fmts = check_formats(formats)
     if not fmts:
         raise ImrgenError("no output format given")
+    if isinstance(source, bytes):
+        digest = digest or hashlib.sha256(source).hexdigest()
+        source = read_source(Path(name), source)
     policy = policy or default_policy()
     options = dataclasses.replace(options or RenderOptions(), letter="public-body")
     digest = digest or hashlib.sha256(source.model_dump_json().encode()).hexdigest()

@@ -315,9 +315,12 @@ def _token(word: str) -> str:
     return out
 
 
-def _word(word: str) -> str:
-    if needs_context(word):  # an everyday word or an eponym: a name only written with a capital
-        return f"(?-i:{_token(word.capitalize())}|{_token(word.upper())})"
+def _word(word: str, lower: bool = False) -> str:
+    """A pattern for a name part; one that is an everyday word or an eponym only as a name is
+    written, with a capital (`lower`: in lower case too, for the caller to judge by context)."""
+    if needs_context(word):
+        forms = [_token(word.capitalize()), _token(word.upper())]
+        return "(?-i:" + "|".join(forms + ([_token(word.lower())] if lower else [])) + ")"
     return f"(?:{_token(word)})"
 
 
@@ -427,6 +430,8 @@ def is_person_mention(
         return True
     if is_eponym_use(token, after):
         return False
+    if token.islower():  # "still": the word, but for a person's context
+        return _lower_case_mention(token, before, after)
     if re.match(r"[-‐‑][^\W\d_]", after) or re.search(r"[^\W\d_][-‐‑]$", before):
         return False
     if re.search(rf"\b{ROLE_WORDS},?[\s\u00a0]+$", before, re.I):
@@ -443,6 +448,22 @@ def is_person_mention(
     ):
         return True  # "Speed, the treating surgeon, wrote"
     return re.match(r",[\s\u00a0]+\S|[\s\u00a0]+[a-z]", after) is None
+
+
+def _lower_case_mention(token: str, before: str, after: str) -> bool:
+    """A name part written in lower case is a person where only a person fits: an eponym's
+    surname that is no everyday word ("thomas"), or, for a word, a role word or "according to"
+    before it, a possessive after it, or a parenthesis of a person's details after it (an
+    address, a date of birth, a claim number: "smith (DOB ...")."""
+    if not is_common_word(token):
+        return True
+    if re.search(rf"\b(?:{ROLE_WORDS}|according[\s\u00a0]+to),?[\s\u00a0]+$", before, re.I):
+        return True
+    # ("who still reports": a verb after a lower-case word says nothing)
+    details = (
+        r"[\s\u00a0]*\((?:DOB|D\.O\.B|date of birth|claim|SSN|tel|\d|" + re.escape(MARKER) + ")"
+    )
+    return re.match(rf"['’]s?(?!\w)|{details}", after) is not None
 
 
 GAP = r"[\s\u00a0]+"
@@ -886,7 +907,7 @@ class Redactor:
             for token in searchable_tokens(party):
                 key = _key(token)
                 roles_of.setdefault(key, set()).add(party.role)
-                token_patterns[key] = _word(token)
+                token_patterns[key] = _word(token, lower=party.person)
         # name parts of people only: an organization's word is its name wherever it has a capital
         first_keys = {
             _key(person.first)

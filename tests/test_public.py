@@ -277,3 +277,25 @@ def test_the_leak_check_finds_a_left_initial() -> None:
         assert [leak.field for leak in leaks] == ["parties.employee.name"], text
     for clean in ("The applicant, the injured worker, date of birth", "Per J. Smith, M.D."):
         assert find_leaks(clean.encode(), "x.txt", case) == []
+
+
+def test_a_changed_policy_redoes_a_public_batch(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = run([BASE], ["txt"], out, public=True, jobs=1, policy=default_policy())
+    again = run([BASE], ["txt"], out, public=True, jobs=1, policy=default_policy())
+    other = run(
+        [BASE], ["txt"], out, public=True, jobs=1, policy=RedactionPolicy.named("marker-only")
+    )
+    assert (first.done, again.skipped, other.done) == (1, 1, 1)
+    marker_only = public_version(load_case(BASE), ["txt"], RedactionPolicy.named("marker-only"))
+    assert (out / "CM17-0012614.txt").read_bytes() == marker_only["txt"]
+
+
+def test_public_version_reads_the_bytes_of_a_case_or_a_letter() -> None:
+    from_case = public_version(load_case(BASE), ["txt"])
+    assert public_version(BASE.read_bytes(), ["txt"], name="upload.yaml") == from_case
+    letter = imrgen.render(load_case(BASE), "docx")
+    parsed = imrgen.parse(BASE.with_suffix(".docx"), data=letter)
+    assert public_version(letter, ["txt"], name="letter.docx") == public_version(parsed, ["txt"])
+    with pytest.raises(imrgen.ImrgenError, match=r"upload\.odt"):
+        public_version(b"x", ["txt"], name="upload.odt")

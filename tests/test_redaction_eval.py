@@ -186,3 +186,24 @@ def test_the_public_pipeline_passes_and_the_full_letter_is_refused(index: int) -
     full = get_writer("txt").write(case, RenderOptions(letter="full"))
     fields = {leak.field for leak in find_leaks(full, "full.txt", case)}
     assert {"parties.employee.name", "parties.requesting_provider.name"} <= fields
+
+
+@pytest.mark.parametrize(
+    ("written", "public"),
+    [
+        (
+            "Seen according to speed (tel. 555).",
+            "Seen according to the treating provider (tel. 555).",
+        ),
+        ("Her attorney graves wrote.", "Her attorney wrote."),
+        ("The claimant chance was seen.", "The claimant the injured worker was seen."),
+        ("Per speed's notes.", "Per the treating provider's notes."),
+        ("She is still at a speed of work that leaves no chance.", None),
+        ("The iris was round; she fell from a cliff at dawn.", None),
+    ],
+)
+def test_lower_case_decided_by_context(written: str, public: str | None) -> None:
+    case = cases()[0][0]
+    assert Redactor(case, default_policy()).text(written) == (public or written)
+    findings = find_leaks(written.encode(), "x.txt", case)
+    assert bool(findings) == (public is not None)  # the leak check decides the same, by itself

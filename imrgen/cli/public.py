@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from ..leaks import Leak
     from ..model import Case
 
+if TYPE_CHECKING:  # the work is imported when a command runs, so that --help starts fast
+    from ..leaks import Leak
+    from ..model import Case
+
 
 def _report(leaks: list[Leak]) -> None:
     for leak in leaks:
