@@ -449,7 +449,7 @@ def test_batch_on_a_dask_cluster(dask_cluster: str, inputs: Path, tmp_path: Path
     bad.write_text("summary: [unclosed\n", encoding="utf-8")
     summary = run([inputs], FORMATS, out, scheduler=dask_cluster)
     sources = [p for p in all_inputs(inputs) if p != bad]
-    assert (summary.done, summary.failed) == (len(sources), 1)
+    assert (summary.done, summary.failed) == (len(sources), 1), [e.error for e in summary.errors]
     assert summary.errors[0].error is not None
     assert summary.errors[0].error.startswith(f"{bad}: 1 problem(s)")
     records = manifest(out)
@@ -588,7 +588,7 @@ def test_a_crashed_worker_is_charged_only_to_its_own_input(
     out = tmp_path / "out"
     summary = run([folder], ["txt"], out, jobs=2)
     assert [e.error for e in summary.errors] == [f"{crasher}: the worker process died"]
-    assert (summary.done, summary.failed) == (len(sources), 1)
+    assert (summary.done, summary.failed) == (len(sources), 1), [e.error for e in summary.errors]
     records = manifest(out)
     assert records[str(crasher.resolve())]["status"] == "error"
     for source in sources:

@@ -465,7 +465,7 @@ def test_hostile_bodies_get_a_4xx_and_harm_no_other_request(
     for name, answer in answers.items():
         assert 400 <= answer.status_code < 500, (name, answer.status_code, answer.text)
         assert set(answer.json()) == {"error", "problems"}, name
-    assert "nested too deeply" in answers["deep json"].text
+    assert "nested too deep" in answers["deep json"].text
     assert "unpacked" in answers["zip bomb"].json()["error"]
     assert answers["encrypted"].json()["error"].startswith("request.pdf: not a readable PDF")
     # Case text is data: the markup and the template syntax come out as written.
