@@ -120,4 +120,29 @@ def read_source(path: Path, data: bytes | None = None) -> Case:
         except UnicodeDecodeError as exc:
             raise CaseError(path, [Problem("", f"not UTF-8 text ({exc.reason})")]) from None
         return load_case(path, text)
-    return parse(path, data=data)
+    case = parse(path, data=data)
+    if case.parties is None and is_full_letter(data, path.name):
+        raise ImrgenError(
+            f"{path}: a full letter as sent to the parties: its parties are not read back from"
+            " it, so neither redaction nor the leak check would know their names; make the"
+            " public version from the case file"
+        )
+    return case
+
+
+def is_full_letter(data: bytes, filename: str) -> bool:
+    """Whether a letter carries the cover that only the full letter as sent has (its headings
+    in any language imrgen writes), read from every text the file holds."""
+    from .i18n import languages, translations
+    from .leaks import views
+
+    headings = {
+        translations(lang).gettext(words)
+        for lang in languages()
+        for words in ("Your right to appeal", "What this determination means")
+    }
+    for _where, text in views(data, filename):
+        flat = " ".join(text.split())
+        if any(heading in flat for heading in headings):
+            return True
+    return False

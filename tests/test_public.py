@@ -299,3 +299,28 @@ def test_public_version_reads_the_bytes_of_a_case_or_a_letter() -> None:
     assert public_version(letter, ["txt"], name="letter.docx") == public_version(parsed, ["txt"])
     with pytest.raises(imrgen.ImrgenError, match=r"upload\.odt"):
         public_version(b"x", ["txt"], name="upload.odt")
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "docx", "html", "txt", "md"])
+def test_a_full_letter_is_refused_as_a_source(
+    fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A full letter's embedded case leaves out the parties and the readers do not read them
+    # back from its cover, so neither the redactor nor the leak check would know the names.
+    case = load_case(BASE)
+    writer = get_writer(fmt)
+    letter = writer.write(case, RenderOptions(letter="full"))
+    name = f"sent{writer.suffix}"
+    with pytest.raises(imrgen.ImrgenError, match="a full letter as sent to the parties"):
+        public_version(letter, ["txt"], name=name)
+    source = tmp_path / name
+    source.write_bytes(letter)
+    out = tmp_path / "out"
+    assert main(["public", str(source), "-f", "txt,pdf", "-o", str(out)]) == 1
+    assert "make the public version from the case file" in capsys.readouterr().err
+    assert not out.exists() or visible(out) == []
+    # A public body (what the state publishes) is still a source, and comes back the same.
+    public = redact(case, default_policy())
+    body = writer.write(public, RenderOptions())
+    expected = get_writer("txt").write(public, RenderOptions())
+    assert public_version(body, ["txt"], name=name)["txt"] == expected
