@@ -30,7 +30,7 @@ from ..errors import RenderError
 from ..i18n import translations
 from ..model import Case
 from ..templates import TemplateSet
-from . import RenderOptions, letter_html
+from . import ENGINES, RenderOptions, letter_html
 
 VARIANTS = ("pdf/ua-1", "pdf/a-3b")
 STYLESHEETS = ("letter.css", "print.css")
@@ -423,19 +423,43 @@ def _finish(document: weasyprint.Document, pdf: pydyf.PDF) -> None:
     relate_attachments(pdf)
 
 
-class PdfWriter:
-    name = "pdf"
-    suffix = ".pdf"
-    media_type = "application/pdf"
+def _unknown(what: str, name: str, available: tuple[str, ...]) -> RenderError:
+    return RenderError(f"unknown PDF {what} '{name}'; available: {', '.join(available)}")
 
-    def write(self, case: Case, options: RenderOptions) -> bytes:
-        variant = options.pdf_variant
-        if variant not in VARIANTS:
-            raise RenderError(f"unknown PDF variant '{variant}'; available: {', '.join(VARIANTS)}")
+
+def default_engine(options: RenderOptions, family: str) -> str:
+    """Typst for a family imrgen ships (about six times faster, the same lines: see
+    bench/bench_engines.py and tests/test_typst.py); WeasyPrint for a designer's own family,
+    whose look is its CSS, which only WeasyPrint reads."""
+    from .typst import ships_typst_layout
+
+    return "typst" if ships_typst_layout(options.templates, family) else "weasyprint"
+
+
+def engine_for(case: Case, options: RenderOptions) -> str:
+    """The engine that lays out this letter: the one asked for, else the family's default."""
+    if options.engine is not None:
+        if options.engine not in ENGINES:
+            raise _unknown("engine", options.engine, ENGINES)
+        return options.engine
+    return default_engine(options, options.family or case.edition.value)
+
+
+class WeasyPrintEngine:
+    """The letter's HTML and styles/print.css through WeasyPrint. Its caches (the font
+    configuration, parsed stylesheets, the fetcher) live in this module; forget() drops the
+    stylesheets, which a designer's save makes stale."""
+
+    name = "weasyprint"
+
+    def forget(self) -> None:
+        stylesheets.cache_clear()
+        fetcher.cache_clear()
+
+    def write(self, case: Case, options: RenderOptions, variant: str, moment: datetime) -> bytes:
         # The stylesheets go in pre-parsed (below), not inlined in the HTML.
         html = letter_html(case, options, [])
         html = printable(html)
-        moment = fixed_moment(case)
         attachments = [_attachment(case, moment)] if options.embed_data else []
         with _LOCK:
             try:
@@ -469,3 +493,32 @@ class PdfWriter:
                 cause = exc.__cause__ or exc
                 raise RenderError(f"{case.stem}: {cause}") from None
         return data
+
+
+class PdfWriter:
+    """The PDF writer: one letter, laid out by one of two engines, which it owns (with their
+    caches: forget() clears them)."""
+
+    name = "pdf"
+    suffix = ".pdf"
+    media_type = "application/pdf"
+
+    def __init__(self) -> None:
+        from .typst import TypstEngine
+
+        self.engines: dict[str, TypstEngine | WeasyPrintEngine] = {
+            "typst": TypstEngine(),
+            "weasyprint": WeasyPrintEngine(),
+        }
+
+    def forget(self) -> None:
+        """Drop what the engines keep between letters (parsed styles, compiled layouts)."""
+        for engine in self.engines.values():
+            engine.forget()
+
+    def write(self, case: Case, options: RenderOptions) -> bytes:
+        variant = options.pdf.variant
+        if variant not in VARIANTS:
+            raise _unknown("variant", variant, VARIANTS)
+        engine = self.engines[engine_for(case, options)]
+        return engine.write(case, options, variant, fixed_moment(case))

@@ -1,0 +1,481 @@
+"""The Typst engine of the PDF writer: the letter's blocks (from the same HTML every writer
+starts from) and the look go to templates/base/letter.typ as JSON through sys.inputs, so case
+text is data and never Typst source. Typst tags the PDF itself (PDF/UA-1, and PDF/A-3b with it);
+pikepdf adds only what Typst 0.15 cannot write: row header cells with their scope, the
+letter's Part and Sect grouping, the ArtBox the PDF reader needs, the attachment's
+relationship outside PDF/A-3, and imrgen as the file's creator."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import lxml.html
+import pikepdf
+import typst
+
+from ..embedding import ATTACHMENT_NAME, case_to_json
+from ..errors import RenderError
+from ..i18n import translations
+from ..model import Case
+from ..templates import STYLES_DIR, TEMPLATES_DIR, TemplateSet
+from . import RenderOptions, letter_html
+from .look_values import look_values
+
+LAYOUT = "letter.typ"
+PRODUCER = "imrgen"
+STANDARDS = {"pdf/ua-1": ["ua-1"], "pdf/a-3b": ["a-3b", "ua-1"]}
+
+
+def layout_file(templates: TemplateSet, family: str) -> Path | None:
+    """The Typst layout of a family: letter.typ in the family or its ancestors, if any."""
+    for directory in templates.search_path(family):
+        candidate = directory / LAYOUT
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def ships_typst_layout(templates: TemplateSet, family: str) -> bool:
+    """Whether the family is one imrgen ships, laid out by the package's own Typst file and
+    styles: only then is Typst the default engine. A designer's family (its own HTML or CSS)
+    renders with WeasyPrint, which reads that CSS."""
+    if templates.styles.resolve() != STYLES_DIR.resolve():
+        return False
+    if templates.templates.resolve() != TEMPLATES_DIR.resolve():
+        return False
+    chain = templates.chain(family)
+    package = TEMPLATES_DIR.resolve()
+    if not all(f.directory.resolve().is_relative_to(package) for f in chain):
+        return False
+    layout = layout_file(templates, family)
+    return layout is not None and layout.resolve().is_relative_to(package)
+
+
+# -- the look --------------------------------------------------------------------------------
+
+
+def typst_look(templates: TemplateSet, family: str) -> dict[str, Any]:
+    """The look values the Typst layout reads (points, em, per cent), from the one definition
+    of the look that the stylesheet also follows."""
+    return look_values(templates, family)
+
+
+# -- the letter's blocks ---------------------------------------------------------------------
+
+# Where UAX #14 would let a line wrap without a space (after a slash or dash with a character
+# right after it): the WeasyPrint engine puts a WORD JOINER there; Typst would extract that
+# joiner as text, so such a word goes in an unbreakable box instead.
+_GLUED = re.compile(r"[/\-\u2010\u2013\u2014](?=\S)")
+
+
+def _tokens(text: str) -> list[tuple[str, bool]]:
+    """Words and the spaces between them, each word with whether it must stay on one line."""
+    return [(t, bool(_GLUED.search(t))) for t in re.split(r"( )", text) if t]
+
+
+def _inline(
+    element: lxml.html.HtmlElement,
+    style: dict[str, bool],
+    out: list[tuple[str | None, dict[str, bool]]],
+) -> None:
+    """The element's text as (text, style) segments; a <br> is the segment None."""
+    out.append((element.text or "", style))
+    for child in element:
+        if isinstance(child.tag, str):
+            if child.tag == "br":
+                out.append((None, style))
+            else:
+                classes = set((child.get("class") or "").split())
+                inner = dict(style)
+                if child.tag in ("b", "strong", "th") or "label" in classes:
+                    inner["bold"] = True
+                if child.tag in ("i", "em") or "role" in classes:
+                    inner["italic"] = True
+                if "decision" in classes:
+                    inner["nowrap"] = True
+                _inline(child, inner, out)
+        out.append((child.tail or "", style))
+
+
+def _runs(element: lxml.html.HtmlElement) -> list[dict[str, Any]]:
+    """Inline text as HTML shows it: white space collapsed to one space (also across
+    elements), none at the start or end of a line."""
+    segments: list[tuple[str | None, dict[str, bool]]] = []
+    _inline(element, {}, segments)
+    runs: list[dict[str, Any]] = []
+    at_line_start = True
+    for text, style in segments:
+        if text is None:
+            if runs and runs[-1].get("text", "").endswith(" "):
+                runs[-1]["text"] = runs[-1]["text"].rstrip(" ")
+            runs.append({"br": True})
+            at_line_start = True
+            continue
+        text = re.sub(r"\s+", " ", text)
+        if at_line_start or (runs and runs[-1].get("text", "").endswith(" ")):
+            text = text.lstrip(" ")
+        if not text:
+            continue
+        runs.append({"text": text, **style})
+        at_line_start = False
+    if runs and "text" in runs[-1]:
+        runs[-1]["text"] = runs[-1]["text"].rstrip(" ")
+    out = []
+    for run in runs:
+        if "text" in run:
+            text = run.pop("text")
+            if not text:
+                continue
+            run["tokens"] = _tokens(text)
+        out.append(run)
+    return out
+
+
+def _plain(element: lxml.html.HtmlElement) -> str:
+    return " ".join(element.text_content().split())
+
+
+@dataclass(frozen=True)
+class Node:
+    """One element of the letter's structure: a Part or Sect that groups, or a leaf block."""
+
+    tag: str  # "Part", "Sect", or a leaf: "Table", "H1", "H2", "P"
+    children: tuple[Node, ...] = ()
+
+
+def letter_blocks(html: str, look: dict[str, Any]) -> tuple[list[dict[str, Any]], Node, str]:
+    """(the blocks Typst lays out in order, the grouping around them, the document title)."""
+    root = lxml.html.document_fromstring(html.encode("utf-8"))
+    title_el = root.find(".//title")
+    title = _plain(title_el) if title_el is not None else ""
+    main = root.find(".//main")
+    if main is None:
+        raise RenderError("the letter's HTML has no <main> element")
+    space = look["space"]
+    blocks: list[dict[str, Any]] = []
+    after = [0.0]  # margin below the block before, added to the next block's space
+
+    def block(kind: str, top: float, **rest: Any) -> None:
+        blocks.append({"kind": kind, "space": top + after[0], "after": 0.0, **rest})
+        after[0] = 0.0
+
+    def walk(element: lxml.html.HtmlElement, first_section: bool) -> Node:
+        kids: list[Node] = []
+        previous_p: lxml.html.HtmlElement | None = None
+        for index, child in enumerate(e for e in element if isinstance(e.tag, str)):
+            classes = set((child.get("class") or "").split())
+            if child.tag == "section":
+                kids.append(walk(child, element is main and index == 0))
+                if "cover" in classes:
+                    blocks.append({"kind": "pagebreak", "space": 0.0, "after": 0.0})
+                    after[0] = 0.0
+                previous_p = None
+                continue
+            if child.tag == "table":
+                block("table", 0.0, rows=_table_rows(child))
+                kids.append(Node("Table"))
+            elif child.tag == "h1":
+                top = 0.0 if (first_section and index == 0) else space["h1"]
+                block("h1", top, runs=_runs(child))
+                kids.append(Node("H1"))
+            elif child.tag == "h2":
+                block("h2", space["h2"], runs=_runs(child))
+                kids.append(Node("H2"))
+            elif child.tag == "p":
+                if "credential" in classes:
+                    previous_credential = previous_p is not None and "credential" in set(
+                        (previous_p.get("class") or "").split()
+                    )
+                    top = 0.0 if previous_credential or previous_p is None else space["p"]
+                    if previous_p is None:
+                        top = 0.0
+                else:
+                    top = space["p"]
+                indent = space["ground_indent"] if "ground" in classes else 0.0
+                block("p", top, runs=_runs(child), indent=indent)
+                if "letter-date" in classes:
+                    after[0] = space["letter_date_after"]
+                kids.append(Node("P"))
+                previous_p = child
+                continue
+            previous_p = None
+        return Node("Sect" if element is not main else "Part", tuple(kids))
+
+    grouping = walk(main, False)
+    return blocks, grouping, title
+
+
+def _table_rows(table: lxml.html.HtmlElement) -> list[list[dict[str, Any] | None]]:
+    rows: list[list[dict[str, Any] | None]] = []
+    for tr in table.iter("tr"):
+        cells = [c for c in tr if isinstance(c.tag, str)]
+        row: list[dict[str, Any] | None] = []
+        for i in range(0, len(cells), 2):
+            label, value = cells[i], cells[i + 1] if i + 1 < len(cells) else None
+            if label.tag == "th":
+                row.append({"label": _runs(label), "value": _runs(value) if value is not None else []})
+            else:
+                row.append(None)
+        rows.append(row)
+    return rows
+
+
+# -- the engine ------------------------------------------------------------------------------
+
+
+def _footer(lang: str) -> list[str]:
+    """The footer's words around the page numbers: [before, between, after]."""
+    words = translations(lang).gettext("Page %(page)s of %(pages)s")
+    before, _, rest = words.partition("%(page)s")
+    between, _, after = rest.partition("%(pages)s")
+    return [before, between, after]
+
+
+class _Compiler:
+    """One Typst compiler for one layout file, and the lock that keeps it to one render at a
+    time (a compiler is not reentrant; two layouts render in parallel)."""
+
+    def __init__(self, layout: Path, fonts: Path) -> None:
+        font_book = typst.Fonts(
+            include_system_fonts=False, include_embedded_fonts=False, font_paths=[str(fonts)]
+        )
+        self.compiler = typst.Compiler(
+            str(layout), root=str(layout.parent), font_paths=font_book, ignore_system_fonts=True
+        )
+        self.lock = threading.Lock()
+
+
+class TypstEngine:
+    """Owns the Typst compilers (each keeps its parsed layout, fonts and caches between
+    letters); forget() drops them, for instance when a designer saves a file."""
+
+    name = "typst"
+
+    def __init__(self) -> None:
+        self._compilers: dict[tuple[Path, Path], _Compiler] = {}
+        self._lock = threading.Lock()
+
+    def forget(self) -> None:
+        with self._lock:
+            self._compilers.clear()
+
+    def _compiler(self, layout: Path, fonts: Path) -> _Compiler:
+        key = (layout.resolve(), fonts.resolve())
+        with self._lock:
+            found = self._compilers.get(key)
+            if found is None:
+                found = self._compilers[key] = _Compiler(*key)
+            return found
+
+    def write(self, case: Case, options: RenderOptions, variant: str, moment: datetime) -> bytes:
+        family = options.family or case.edition.value
+        layout = layout_file(options.templates, family)
+        if layout is None:
+            raise RenderError(
+                f"template family '{family}' has no Typst layout ({LAYOUT}); use the"
+                " weasyprint engine"
+            )
+        look = typst_look(options.templates, family)
+        html = letter_html(case, options, [])
+        blocks, grouping, title = letter_blocks(html, look)
+        attached = case_to_json(case.model_copy(update={"parties": None}))
+        letter = {
+            "title": title,
+            "lang": options.lang,
+            "date": [moment.year, moment.month, moment.day],
+            "footer": _footer(options.lang),
+            "look": look,
+            "blocks": blocks,
+            "attachment": (
+                {"name": ATTACHMENT_NAME, "description": ATTACHMENT_DESCRIPTION}
+                if options.embed_data
+                else None
+            ),
+        }
+        compiler = self._compiler(layout, options.templates.styles / "fonts")
+        inputs = {"letter": json.dumps(letter), "case": attached.decode("utf-8")}
+        with compiler.lock:
+            try:
+                data = compiler.compiler.compile(
+                    format="pdf",
+                    sys_inputs=inputs,
+                    pdf_standards=STANDARDS[variant],  # type: ignore[arg-type]
+                    timestamp=moment,
+                )
+            except typst.TypstError as exc:
+                raise RenderError(f"{case.stem}: Typst could not lay out the letter: {exc}") from None
+        if not isinstance(data, bytes):
+            raise RenderError(f"{case.stem}: Typst returned no PDF")
+        return finish(data, blocks, grouping, look, with_attachment=options.embed_data)
+
+
+ATTACHMENT_DESCRIPTION = "The case this letter was rendered from (imrgen)"
+
+
+# -- what Typst cannot write: finished with pikepdf ------------------------------------------
+
+
+def _kids(element: pikepdf.Dictionary) -> list[Any]:
+    kids = element.get("/K")
+    if kids is None:
+        return []
+    if isinstance(kids, pikepdf.Array):
+        return list(kids)
+    return [kids]
+
+
+def _elements(element: pikepdf.Dictionary) -> Iterator[pikepdf.Dictionary]:
+    for kid in _kids(element):
+        if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+            yield kid
+
+
+def finish(
+    data: bytes,
+    blocks: list[dict[str, Any]],
+    grouping: Node,
+    look: dict[str, Any],
+    with_attachment: bool,
+) -> bytes:
+    pdf = pikepdf.open(io.BytesIO(data))
+    _set_creator(pdf)
+    _set_page_bodies(pdf, look)
+    rows = [b["rows"] for b in blocks if b["kind"] == "table"]
+    _group(pdf, grouping, rows)
+    if with_attachment:
+        _relate_attachments(pdf)
+    out = io.BytesIO()
+    pdf.save(out, deterministic_id=True, compress_streams=True, linearize=False)
+    return out.getvalue()
+
+
+def _set_creator(pdf: pikepdf.Pdf) -> None:
+    """Typst names itself the creator; the file is imrgen's (Info and XMP must agree)."""
+    pdf.docinfo["/Creator"] = PRODUCER
+    pdf.docinfo["/Producer"] = PRODUCER
+    with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
+        meta["xmp:CreatorTool"] = PRODUCER
+        meta["pdf:Producer"] = PRODUCER
+
+
+def _set_page_bodies(pdf: pikepdf.Pdf, look: dict[str, Any]) -> None:
+    """Every page's ArtBox is its body, inside the margins: the PDF reader starts a paragraph
+    continued from the page before there, and takes what lies outside as page furniture."""
+    page = look["page"]
+    margin = page["margin"]
+    box = [
+        margin["left"],
+        margin["bottom"],
+        page["width"] - margin["right"],
+        page["height"] - margin["top"],
+    ]
+    for each in pdf.pages:
+        each.obj["/ArtBox"] = pikepdf.Array([round(v, 3) for v in box])
+
+
+def _group(pdf: pikepdf.Pdf, grouping: Node, rows: list[list[list[dict[str, Any] | None]]]) -> None:
+    """Typst lays the letter's blocks out flat under Document; group them as the HTML does
+    (the letter a Part, each section a Sect), and make the case header's labels row headers."""
+    root = pdf.Root.get("/StructTreeRoot")
+    if root is None:
+        return
+    documents = list(_elements(root))
+    if len(documents) != 1 or documents[0].get("/S") != "/Document":
+        return
+    document = documents[0]
+    flat = list(_elements(document))
+    leaves = list(_leaves(grouping))
+    if [str(e.get("/S")) for e in flat] != ["/" + tag for tag in leaves]:
+        raise RenderError(
+            "the Typst PDF's structure does not follow the letter: "
+            f"{[str(e.get('/S')) for e in flat]} for {leaves}"
+        )
+    position = iter(flat)
+    tables = iter(rows)
+
+    def build(node: Node, parent: pikepdf.Object) -> pikepdf.Object:
+        if not node.children:
+            element = next(position)
+            element["/P"] = parent
+            if node.tag == "Table":
+                _row_headers(pdf, element, next(tables))
+            return element
+        group = pdf.make_indirect(
+            pikepdf.Dictionary(S=pikepdf.Name("/" + node.tag), P=parent, K=pikepdf.Array())
+        )
+        group["/K"] = pikepdf.Array([build(child, group) for child in node.children])
+        return group
+
+    document["/K"] = pikepdf.Array([build(grouping, document)])
+
+
+def _leaves(node: Node) -> Iterator[str]:
+    if not node.children and node.tag not in ("Part", "Sect"):
+        yield node.tag
+    for child in node.children:
+        yield from _leaves(child)
+
+
+def _row_headers(
+    pdf: pikepdf.Pdf, table: pikepdf.Dictionary, rows: list[list[dict[str, Any] | None]]
+) -> None:
+    """Typst 0.15 writes every cell as TD (row headers need its accessibility extras, which the
+    Python binding cannot enable): a label becomes a TH that heads its row, and each data cell
+    of the row names the labels before it, as the WeasyPrint engine writes them."""
+    trs = [e for e in _elements(table) if e.get("/S") == "/TR"]
+    for part in _elements(table):
+        if part.get("/S") in ("/THead", "/TBody", "/TFoot"):
+            trs += [e for e in _elements(part) if e.get("/S") == "/TR"]
+    for number, (tr, row) in enumerate(zip(trs, rows, strict=False)):
+        cells = [e for e in _elements(tr) if e.get("/S") in ("/TD", "/TH")]
+        heads: list[pikepdf.String] = []
+        for index, cell in enumerate(cells):
+            pair = row[index // 2] if index // 2 < len(row) else None
+            if pair is not None and index % 2 == 0:
+                identifier = pikepdf.String(f"imrgen-h{number}-{index}")
+                cell["/S"] = pikepdf.Name.TH
+                cell["/ID"] = identifier
+                cell["/A"] = pikepdf.Dictionary(O=pikepdf.Name.Table, Scope=pikepdf.Name.Row)
+                heads = [*heads, identifier]
+            elif heads:
+                cell["/A"] = pikepdf.Dictionary(
+                    O=pikepdf.Name.Table, Headers=pikepdf.Array(list(heads))
+                )
+            if pair is None:
+                heads = heads  # an empty pair still belongs to the row's labels
+    ids = [
+        (str(c.get("/ID")), c)
+        for tr in trs
+        for c in _elements(tr)
+        if c.get("/S") == "/TH" and "/ID" in c
+    ]
+    if ids:
+        tree = pdf.Root.StructTreeRoot
+        names = pikepdf.Array()
+        for identifier, cell in sorted(ids, key=lambda item: item[0]):
+            names.append(pikepdf.String(identifier))
+            names.append(cell)
+        tree["/IDTree"] = pdf.make_indirect(pikepdf.Dictionary(Names=names))
+
+
+def _relate_attachments(pdf: pikepdf.Pdf) -> None:
+    """The embedded case is the letter's data (/AFRelationship /Data, listed in the catalog's
+    /AF): Typst writes the relationship only under PDF/A-3."""
+    names = pdf.Root.get("/Names")
+    if names is None or "/EmbeddedFiles" not in names:
+        return
+    specs = []
+    files = names.EmbeddedFiles.get("/Names", pikepdf.Array())
+    for i in range(1, len(files), 2):
+        spec = files[i]
+        spec["/AFRelationship"] = pikepdf.Name.Data
+        specs.append(spec)
+    pdf.Root["/AF"] = pikepdf.Array(specs)
