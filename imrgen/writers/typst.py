@@ -73,7 +73,7 @@ def typst_look(templates: TemplateSet, family: str) -> dict[str, Any]:
 # Where UAX #14 would let a line wrap without a space (after a slash or dash with a character
 # right after it): the WeasyPrint engine puts a WORD JOINER there; Typst would extract that
 # joiner as text, so such a word goes in an unbreakable box instead.
-_GLUED = re.compile(r"[/\-\u2010\u2013\u2014](?=\S)")
+_GLUED = re.compile(r"[^\w\s](?=\S)")
 
 
 def _tokens(text: str) -> list[tuple[str, bool]]:
