@@ -20,7 +20,7 @@ from rich.progress import (
 from rich.text import Text
 
 from ..batch import InputResult, run
-from ..writers import parse_formats, writers
+from ..writers import ENGINES, RenderOptions, parse_formats, writers
 from . import Subparsers
 
 
@@ -73,6 +73,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             public=args.public,
             jobs=args.jobs,
             scheduler=args.scheduler,
+            options=RenderOptions(engine=args.engine),
             progress=report,
         )
     if not args.quiet:
@@ -131,6 +132,12 @@ def register(sub: Subparsers) -> None:
         "--scheduler",
         metavar="ADDRESS",
         help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786 (workers must share the folders)",
+    )
+    p.add_argument(
+        "--engine",
+        choices=ENGINES,
+        help="the PDF's layout engine (default: typst for the families imrgen ships, weasyprint"
+        " for a designer's own, whose CSS only WeasyPrint reads)",
     )
     p.add_argument(
         "-q", "--quiet", action="store_true", help="no progress bar and no summary; errors only"

@@ -14,7 +14,7 @@ from ..loading import dump_case, load_case
 from ..readers import parse
 from ..rules import check, error_findings, format_findings, raise_for_errors
 from ..schema import schema_text
-from ..writers import RenderOptions, get_writer, parse_formats, writers
+from ..writers import ENGINES, PdfOptions, RenderOptions, get_writer, parse_formats, writers
 from . import Subparsers, describe
 
 
@@ -79,7 +79,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     formats = parse_formats(args.formats)
     options = RenderOptions(
         family=args.family,
-        pdf_variant=args.pdf_variant,
+        engine=args.engine,
+        pdf=PdfOptions(variant=args.pdf_variant),
         embed_data=not args.no_embed,
         lang=check_language(args.lang),
         letter=args.letter,
@@ -145,6 +146,12 @@ def register(sub: Subparsers) -> None:
         default="pdf/ua-1",
         choices=["pdf/ua-1", "pdf/a-3b"],
         help="pdf/ua-1: accessible (default); pdf/a-3b: archival, with the case attached",
+    )
+    p.add_argument(
+        "--engine",
+        choices=ENGINES,
+        help="the PDF's layout engine (default: typst for the families imrgen ships, weasyprint"
+        " for a designer's own, whose CSS only WeasyPrint reads)",
     )
     p.add_argument(
         "--no-embed",

@@ -15,7 +15,7 @@ from ..loading import is_case_file, load_case
 from ..model import Case
 from ..readers import parse
 from ..redaction import RedactionPolicy, default_policy, redact
-from ..writers import RenderOptions, get_writer
+from ..writers import ENGINES, RenderOptions, get_writer
 from . import Subparsers
 
 
@@ -55,6 +55,7 @@ def cmd_public(args: argparse.Namespace) -> int:
     formats = _formats(args.formats)
     policy = RedactionPolicy.from_yaml(args.policy) if args.policy else default_policy()
     out = Path(args.output)
+    options = RenderOptions(engine=args.engine)
     used: set[str] = set()
     failed = 0
     for name in args.inputs:
@@ -65,7 +66,7 @@ def cmd_public(args: argparse.Namespace) -> int:
             stem = public_stem(case, source, used)
             for fmt in formats:
                 writer = get_writer(fmt)
-                data = writer.write(public, RenderOptions())
+                data = writer.write(public, options)
                 target = out / f"{stem}{writer.suffix}"
                 leaks = find_leaks(data, target.name, case)
                 if leaks:
@@ -117,6 +118,13 @@ def register(sub: Subparsers) -> None:
     public.add_argument("-f", "--formats", default="html", help="comma-separated formats")
     public.add_argument("-o", "--output", required=True, metavar="DIR")
     public.add_argument("--policy", metavar="FILE", help="a redaction policy (YAML)")
+    public.add_argument(
+        "--engine",
+        choices=ENGINES,
+        help="the PDF's layout engine (default: typst for the families imrgen ships, weasyprint"
+        " for a designer's own, whose CSS only WeasyPrint reads)",
+    )
+
     public.add_argument("-q", "--quiet", action="store_true")
     public.set_defaults(func=cmd_public)
 

@@ -239,6 +239,15 @@ def _footer(lang: str) -> list[str]:
     return [before, between, after]
 
 
+_STARTED = threading.Event()  # a fact about this process, not a cache: see compiler_started
+
+
+def compiler_started() -> bool:
+    """Whether this process has run a Typst compiler. Its worker threads do not survive a fork,
+    so a child forked after that would wait for them forever (the batch then spawns)."""
+    return _STARTED.is_set()
+
+
 class _Compiler:
     """One Typst compiler for one layout file, and the lock that keeps it to one render at a
     time (a compiler is not reentrant; two layouts render in parallel)."""
@@ -251,6 +260,7 @@ class _Compiler:
             str(layout), root=str(layout.parent), font_paths=font_book, ignore_system_fonts=True
         )
         self.lock = threading.Lock()
+        _STARTED.set()
 
 
 class TypstEngine:
@@ -314,7 +324,7 @@ class TypstEngine:
                 raise RenderError(f"{case.stem}: Typst could not lay out the letter: {exc}") from None
         if not isinstance(data, bytes):
             raise RenderError(f"{case.stem}: Typst returned no PDF")
-        return finish(data, blocks, grouping, look, with_attachment=options.embed_data)
+        return finish(data, blocks, grouping, look, moment if options.embed_data else None)
 
 
 ATTACHMENT_DESCRIPTION = "The case this letter was rendered from (imrgen)"
@@ -343,15 +353,16 @@ def finish(
     blocks: list[dict[str, Any]],
     grouping: Node,
     look: dict[str, Any],
-    with_attachment: bool,
+    attached_on: datetime | None,
 ) -> bytes:
+    """Typst's PDF with what only pikepdf can add; `attached_on` dates the attached case."""
     pdf = pikepdf.open(io.BytesIO(data))
     _set_creator(pdf)
     _set_page_bodies(pdf, look)
     rows = [b["rows"] for b in blocks if b["kind"] == "table"]
     _group(pdf, grouping, rows)
-    if with_attachment:
-        _relate_attachments(pdf)
+    if attached_on is not None:
+        _relate_attachments(pdf, attached_on)
     out = io.BytesIO()
     pdf.save(out, deterministic_id=True, compress_streams=True, linearize=False)
     return out.getvalue()
@@ -466,9 +477,10 @@ def _row_headers(
         tree["/IDTree"] = pdf.make_indirect(pikepdf.Dictionary(Names=names))
 
 
-def _relate_attachments(pdf: pikepdf.Pdf) -> None:
+def _relate_attachments(pdf: pikepdf.Pdf, moment: datetime) -> None:
     """The embedded case is the letter's data (/AFRelationship /Data, listed in the catalog's
-    /AF): Typst writes the relationship only under PDF/A-3."""
+    /AF; Typst writes the relationship only under PDF/A-3), dated as the letter is."""
+    day = pikepdf.String(f"D:{moment:%Y%m%d%H%M%S}Z")
     names = pdf.Root.get("/Names")
     if names is None or "/EmbeddedFiles" not in names:
         return
@@ -477,5 +489,10 @@ def _relate_attachments(pdf: pikepdf.Pdf) -> None:
     for i in range(1, len(files), 2):
         spec = files[i]
         spec["/AFRelationship"] = pikepdf.Name.Data
+        stream = spec.EF.F
+        params = stream.get("/Params", pikepdf.Dictionary())
+        params["/CreationDate"] = day
+        params["/ModDate"] = day
+        stream["/Params"] = params
         specs.append(spec)
     pdf.Root["/AF"] = pikepdf.Array(specs)
