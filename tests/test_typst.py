@@ -1,0 +1,258 @@
+"""The Typst engine of the PDF writer: chosen by --engine or by the family, the same letter as
+WeasyPrint's line for line on the corpus letters, case text as data, and no file, package or
+font beyond the package's own. The accessibility, archival and determinism checks run for both
+engines in tests/test_pdf.py."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pikepdf
+import pypdfium2 as pdfium
+import pytest
+from conftest import CORPUS, EXAMPLES
+
+import imrgen
+from imrgen.cli import main
+from imrgen.errors import RenderError
+from imrgen.model import Case
+from imrgen.templates import TEMPLATES_DIR, TemplateSet
+from imrgen.writers import PdfOptions, RenderOptions
+from imrgen.writers.pdf import default_engine, engine_for
+from imrgen.writers.typst import LAYOUT, letter_blocks, typst_look
+
+EXAMPLE = EXAMPLES / "CM16-0213037.yaml"
+TYPST = RenderOptions(engine="typst", embed_data=False)
+WEASYPRINT = RenderOptions(engine="weasyprint", embed_data=False)
+
+
+@pytest.fixture(scope="module")
+def example() -> Case:
+    return imrgen.load_case(EXAMPLE)
+
+
+def poppler_lines(data: bytes) -> list[list[str]]:
+    """Each page's lines as poppler's pdftotext reads them (a reader independent of imrgen's
+    and of PDFium), trailing spaces aside."""
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
+        handle.write(data)
+        handle.flush()
+        out = subprocess.run(
+            ["pdftotext", handle.name, "-"], capture_output=True, text=True, check=True
+        ).stdout
+    return [[line.rstrip() for line in page.split("\n")] for page in out.split("\f")[:-1]]
+
+
+# -- choosing the engine ---------------------------------------------------------------------
+
+
+def test_typst_is_the_default_for_the_shipped_families(example: Case) -> None:
+    for family in ("base", "2014", "2015"):
+        assert default_engine(RenderOptions(), family) == "typst"
+    assert engine_for(example, RenderOptions()) == "typst"
+    assert engine_for(example, RenderOptions(engine="weasyprint")) == "weasyprint"
+    # The default really is the Typst PDF: Typst's fonts are named without WeasyPrint's dash.
+    assert imrgen.render(example, "pdf", RenderOptions(embed_data=False)) == imrgen.render(
+        example, "pdf", TYPST
+    )
+
+
+def test_a_designers_family_renders_with_weasyprint(tmp_path: Path, example: Case) -> None:
+    family = tmp_path / "mine"
+    family.mkdir()
+    (family / "family.yaml").write_text("name: mine\nparent: '2015'\n", encoding="utf-8")
+    templates = TemplateSet(user_templates=tmp_path)
+    assert default_engine(RenderOptions(templates=templates), "mine") == "weasyprint"
+    own_styles = TemplateSet(styles=tmp_path)
+    assert default_engine(RenderOptions(templates=own_styles), "2015") == "weasyprint"
+    # Asked for, Typst still lays a designer's family out, from the package's layout.
+    options = RenderOptions(templates=templates, family="mine", engine="typst", embed_data=False)
+    assert poppler_lines(imrgen.render(example, "pdf", options)) == poppler_lines(
+        imrgen.render(example, "pdf", TYPST)
+    )
+
+
+def test_an_unknown_engine_is_refused(example: Case) -> None:
+    with pytest.raises(RenderError, match=r"unknown PDF engine 'prince'; available: typst, weas"):
+        imrgen.render(example, "pdf", RenderOptions(engine="prince"))
+
+
+def test_a_family_without_a_typst_layout_says_so(tmp_path: Path, example: Case) -> None:
+    """A full template tree of a designer's own, without letter.typ: Typst cannot lay it out."""
+    tree = tmp_path / "templates"
+    for family in ("base", "2015"):
+        (tree / family).mkdir(parents=True)
+        for item in (TEMPLATES_DIR / family).iterdir():
+            if item.name != LAYOUT:
+                (tree / family / item.name).write_bytes(item.read_bytes())
+    options = RenderOptions(templates=TemplateSet(templates=tree), engine="typst")
+    with pytest.raises(RenderError, match=r"family '2015' has no Typst layout \(letter\.typ\)"):
+        imrgen.render(example, "pdf", options)
+    assert default_engine(RenderOptions(templates=TemplateSet(templates=tree)), "2015") == (
+        "weasyprint"
+    )
+
+
+@pytest.mark.parametrize("engine", ["typst", "weasyprint"])
+def test_render_command_takes_the_engine(engine: str, tmp_path: Path) -> None:
+    code = main(
+        ["render", str(EXAMPLE), "-f", "pdf", "-o", str(tmp_path), "--engine", engine,
+         "--no-embed", "--pdf-variant", "pdf/a-3b"]
+    )  # fmt: skip
+    assert code == 0
+    data = (tmp_path / "CM16-0213037.pdf").read_bytes()
+    case = imrgen.load_case(EXAMPLE)
+    options = RenderOptions(engine=engine, embed_data=False, pdf=PdfOptions(variant="pdf/a-3b"))
+    assert data == imrgen.render(case, "pdf", options)
+
+
+def test_batch_and_public_take_the_engine(tmp_path: Path) -> None:
+    case = imrgen.load_case(EXAMPLE)
+    assert main(["batch", str(EXAMPLE), "-f", "pdf", "-o", str(tmp_path / "b"), "-q",
+                 "--engine", "weasyprint", "-j", "1"]) == 0  # fmt: skip
+    batch_pdf = (tmp_path / "b" / "CM16-0213037.pdf").read_bytes()
+    assert batch_pdf == imrgen.render(case, "pdf", RenderOptions(engine="weasyprint"))
+    assert main(["public", str(EXAMPLE), "-f", "pdf", "-o", str(tmp_path / "p"), "-q",
+                 "--engine", "typst"]) == 0  # fmt: skip
+    public_pdf = (tmp_path / "p" / "CM16-0213037.pdf").read_bytes()
+    assert b"LiberationSerif" in public_pdf and b"Liberation-Serif" not in public_pdf
+
+
+# -- the same letter -------------------------------------------------------------------------
+
+LAYOUT_SAMPLE = int(os.environ.get("IMRGEN_LAYOUT_SAMPLE", "0")) or len(CORPUS)
+
+
+@pytest.mark.parametrize("letter", ["public-body", "full"])
+def test_both_engines_break_lines_and_pages_alike_on_the_corpus(
+    letter: str, parsed_letters: dict[Path, Case]
+) -> None:
+    """Every corpus letter, parsed and rendered by both engines: the same lines on the same
+    pages, as poppler reads them."""
+    differ = []
+    for path in CORPUS[:LAYOUT_SAMPLE]:
+        case = parsed_letters[path]
+        typst_pages = poppler_lines(
+            imrgen.render(case, "pdf", RenderOptions(engine="typst", letter=letter))
+        )
+        weasy_pages = poppler_lines(
+            imrgen.render(case, "pdf", RenderOptions(engine="weasyprint", letter=letter))
+        )
+        if typst_pages != weasy_pages:
+            differ.append(path.stem)
+    assert differ == []
+
+
+def test_a_changed_look_value_changes_the_typst_lines(example: Case) -> None:
+    """The layout reads the look, not numbers of its own: a smaller body size fits more words
+    on a line (so the line test above would catch a look the engines do not share)."""
+    from imrgen.writers import typst as typst_engine
+
+    normal = poppler_lines(imrgen.render(example, "pdf", TYPST))
+    original = typst_engine.look_values
+
+    def smaller(templates: TemplateSet, family: str) -> dict[str, object]:
+        look = original(templates, family)
+        look["body"]["size"] = 10.0
+        return look
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(typst_engine, "look_values", smaller)
+        changed = poppler_lines(imrgen.render(example, "pdf", TYPST))
+    assert sum(len(p) for p in changed) < sum(len(p) for p in normal)
+
+
+def test_the_look_is_print_css(example: Case) -> None:
+    look = typst_look(TemplateSet(), "2015")
+    css = (TemplateSet().styles / "print.css").read_text(encoding="utf-8")
+    assert "margin: 1in 1in 1in 1in" in css and look["page"]["margin"]["top"] == 72.0
+    assert "font-size: 12pt; line-height: 1.25" in css and look["body"]["line-height"] == 1.25
+    assert "p { padding-top: 10pt;" in css and look["space"]["p"] == 10.0
+
+
+# -- case text is data -----------------------------------------------------------------------
+
+HOSTILE = [
+    '#read("/etc/passwd")',
+    '#import "@preview/x:0.1.0"',
+    '#include "letter.typ"',
+    "]",
+    "$x^2$",
+    "\\",
+    "<label>",
+    "@ref",
+    "// a comment",
+    "/* a block",
+    "#set page(width: 1pt)",
+    "*bold* _emph_ `raw` = heading",
+]
+
+
+def test_hostile_case_text_prints_as_itself(example: Case) -> None:
+    text = "The records quote " + " and ".join(HOSTILE) + " verbatim."
+    case = example.model_copy(
+        update={"summary": [text, *example.summary], "items": example.items}
+    )
+    data = imrgen.render(case, "pdf", TYPST)
+    words = " ".join(" ".join(" ".join(page) for page in poppler_lines(data)).split())
+    for literal in HOSTILE:
+        assert literal in words
+    assert "root:" not in words  # /etc/passwd was not read
+    assert imrgen.parse("letter.pdf", data=data) == case
+
+
+def test_very_long_words_and_lines_are_laid_out(example: Case) -> None:
+    word = "x" * 400
+    url = "https://example.com/" + "/".join(["segment"] * 40)
+    case = example.model_copy(update={"summary": [f"{word} {url}", "y " * 3000]})
+    data = imrgen.render(case, "pdf", TYPST)
+    # An unbreakable word runs past the margin, as it does in a browser; it is still text.
+    document = pdfium.PdfDocument(data)
+    text = "".join(page.get_textpage().get_text_range() for page in document)
+    document.close()
+    assert word in text and url in text.replace("\r\n", "")
+    assert text.count("y ") >= 2900
+
+
+def test_the_layout_reads_no_file_and_no_package() -> None:
+    """The compiler's root is the layout's folder, and the layout asks for nothing in it."""
+    source = (TEMPLATES_DIR / "base" / LAYOUT).read_text(encoding="utf-8")
+    code = re.sub(r"//[^\n]*", "", source)
+    for call in ("#import", "#include", "read(", "image(", "csv(", "yaml(", "@preview"):
+        assert call not in code
+    assert code.count("json(") == 1 and "json(bytes(sys.inputs.letter))" in code
+
+
+def test_the_blocks_carry_text_not_markup(example: Case) -> None:
+    from imrgen.writers import letter_html
+
+    case = example.model_copy(update={"summary": ["<b>not bold</b> &amp; #strong[x]"]})
+    look = typst_look(TemplateSet(), "2015")
+    blocks, _, title = letter_blocks(letter_html(case, RenderOptions(), []), look)
+    texts = ["".join(t for t, _ in run["tokens"]) for b in blocks for run in b.get("runs", [])]
+    assert "<b>not bold</b> &amp; #strong[x]" in texts
+    assert title == "Independent Medical Review Final Determination CM16-0213037"
+
+
+# -- only the shipped fonts; a missing glyph is a box ----------------------------------------
+
+
+def test_a_character_no_font_has_is_a_box_not_a_failure(example: Case) -> None:
+    odd = "Hangul \uac00, Tamil \u0b95, Osmanya \U000104a0, a private \ue000 and \U0010fffd."
+    case = example.model_copy(update={"summary": [odd]})
+    for variant in ("pdf/ua-1", "pdf/a-3b"):
+        options = RenderOptions(engine="typst", pdf=PdfOptions(variant=variant))
+        data = imrgen.render(case, "pdf", options)
+        pdf = pikepdf.open(io.BytesIO(data))
+        fonts = {
+            str(font.BaseFont).split("+")[-1]
+            for page in pdf.pages
+            for font in page.Resources.Font.values()
+        }
+        assert fonts == {"LiberationSerif", "LiberationSerif-Bold", "imrgenMissingGlyph"}
+        assert "Hangul \uac00, Tamil \u0b95" in " ".join(sum(poppler_lines(data), []))
