@@ -23,14 +23,14 @@ from pathlib import Path
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_batch import CORPUS, MB, Figure, Sampler, naive_pdf, show, timed_loop  # noqa: E402
+from bench_batch import CORPUS, MB, Figure, Sampler, naive_pdf, show, timed_loop
 
-import imrgen  # noqa: E402
-from imrgen.batch import MANIFEST_NAME  # noqa: E402
-from imrgen.loading import dump_case  # noqa: E402
-from imrgen.model import Case  # noqa: E402
-from imrgen.preview import _png_pages  # noqa: E402
-from imrgen.writers import RenderOptions  # noqa: E402
+import imrgen
+from imrgen.batch import MANIFEST_NAME
+from imrgen.loading import dump_case
+from imrgen.model import Case
+from imrgen.preview import _png_pages
+from imrgen.writers import RenderOptions
 
 ENGINES = ("typst", "weasyprint")
 
@@ -87,9 +87,7 @@ def flatness(folder: Path, out: Path, jobs: int, engine: str) -> None:
     out.mkdir(parents=True)
     letters = sum(1 for _ in folder.iterdir())
     started = time.perf_counter()
-    process = subprocess.Popen(
-        batch_command(folder, out, jobs, engine), stdout=subprocess.DEVNULL
-    )
+    process = subprocess.Popen(batch_command(folder, out, jobs, engine), stdout=subprocess.DEVNULL)
     with Sampler(psutil.Process(process.pid), out / MANIFEST_NAME, interval=1.0) as sampler:
         process.communicate()
     seconds = time.perf_counter() - started
@@ -102,7 +100,8 @@ def flatness(folder: Path, out: Path, jobs: int, engine: str) -> None:
         tenth = max(1, len(rss) // 10)
         early, late = statistics.median(rss[tenth : 2 * tenth]), statistics.median(rss[-tenth:])
         print(f"  worker {pid}: {len(rss)} samples, after 10-20% {early:.1f} MB, last 10%"
-              f" {late:.1f} MB, max {max(rss):.1f} MB, growth {late - early:+.1f} MB", flush=True)  # fmt: skip
+              f" {late:.1f} MB, max {max(rss):.1f} MB, growth {late - early:+.1f} MB",
+              flush=True)  # fmt: skip
 
 
 def main() -> None:
@@ -113,8 +112,9 @@ def main() -> None:
     parser.add_argument("--flat", type=int, default=0, help="letters in a Typst flatness run")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
+    load = os.getloadavg()[0]
     print(f"imrgen {imrgen.__version__}, {os.cpu_count()} cores, --jobs {args.jobs}, corpus"
-          f" {len(CORPUS)} PDFs, load average before: {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
+          f" {len(CORPUS)} PDFs, load average before: {load:.1f}", flush=True)  # fmt: skip
     cases = [imrgen.parse(p) for p in CORPUS]
     for engine in ENGINES:
         ms = in_process(cases, engine, args.rounds)
@@ -138,7 +138,8 @@ def main() -> None:
         batch.mkdir()
         for path in sorted(folder.iterdir())[: args.letters]:
             os.link(path, batch / path.name)
-        naive = timed_loop("naive WeasyPrint loop", list(cases[: args.naive]), naive_pdf)  # type: ignore[arg-type]
+        loop: list[object] = list(cases[: args.naive])
+        naive = timed_loop("naive WeasyPrint loop", loop, naive_pdf)  # type: ignore[arg-type]
         show(naive)
         for engine in ENGINES:
             figure = timed_batch(f"imrgen batch -f pdf --engine {engine}", batch,

@@ -26,10 +26,16 @@ def box() -> object:
     outer = (100, 0, WIDTH - 100, 1400)
     inner = (200, 100, WIDTH - 200, 1300)
     x0, y0, x1, y1 = outer
-    pen.moveTo((x0, y0)); pen.lineTo((x0, y1)); pen.lineTo((x1, y1)); pen.lineTo((x1, y0))
+    pen.moveTo((x0, y0))
+    pen.lineTo((x0, y1))
+    pen.lineTo((x1, y1))
+    pen.lineTo((x1, y0))
     pen.closePath()
     x0, y0, x1, y1 = inner
-    pen.moveTo((x0, y0)); pen.lineTo((x1, y0)); pen.lineTo((x1, y1)); pen.lineTo((x0, y1))
+    pen.moveTo((x0, y0))
+    pen.lineTo((x1, y0))
+    pen.lineTo((x1, y1))
+    pen.lineTo((x0, y1))
     pen.closePath()
     return pen.glyph()
 

@@ -331,7 +331,9 @@ def test_embed_data_switch(example: Case, accessible: bytes, text_only: bytes) -
     assert list(without.attachments) == []
     assert "/AF" not in without.Root
     plain_archival = open_pdf(
-        imrgen.render(example, "pdf", RenderOptions(pdf=PdfOptions(variant="pdf/a-3b"), embed_data=False))
+        imrgen.render(
+            example, "pdf", RenderOptions(pdf=PdfOptions(variant="pdf/a-3b"), embed_data=False)
+        )
     )
     assert list(plain_archival.attachments) == []
 

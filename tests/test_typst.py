@@ -195,9 +195,7 @@ HOSTILE = [
 
 def test_hostile_case_text_prints_as_itself(example: Case) -> None:
     text = "The records quote " + " and ".join(HOSTILE) + " verbatim."
-    case = example.model_copy(
-        update={"summary": [text, *example.summary], "items": example.items}
-    )
+    case = example.model_copy(update={"summary": [text, *example.summary], "items": example.items})
     data = imrgen.render(case, "pdf", TYPST)
     words = " ".join(" ".join(" ".join(page) for page in poppler_lines(data)).split())
     for literal in HOSTILE:
@@ -255,4 +253,6 @@ def test_a_character_no_font_has_is_a_box_not_a_failure(example: Case) -> None:
             for font in page.Resources.Font.values()
         }
         assert fonts == {"LiberationSerif", "LiberationSerif-Bold", "imrgenMissingGlyph"}
-        assert "Hangul \uac00, Tamil \u0b95" in " ".join(sum(poppler_lines(data), []))
+        assert "Hangul \uac00, Tamil \u0b95" in " ".join(
+            line for page in poppler_lines(data) for line in page
+        )

@@ -11,7 +11,6 @@ from ..errors import UnknownFormatError
 from ..model import Case
 from ..templates import DEFAULT_TEMPLATES, TemplateSet, render_html
 
-
 ENGINES = ("typst", "weasyprint")
 
 

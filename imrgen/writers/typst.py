@@ -12,7 +12,7 @@ import json
 import re
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -221,7 +221,9 @@ def _table_rows(table: lxml.html.HtmlElement) -> list[list[dict[str, Any] | None
         for i in range(0, len(cells), 2):
             label, value = cells[i], cells[i + 1] if i + 1 < len(cells) else None
             if label.tag == "th":
-                row.append({"label": _runs(label), "value": _runs(value) if value is not None else []})
+                row.append(
+                    {"label": _runs(label), "value": _runs(value) if value is not None else []}
+                )
             else:
                 row.append(None)
         rows.append(row)
@@ -321,7 +323,9 @@ class TypstEngine:
                     timestamp=moment,
                 )
             except typst.TypstError as exc:
-                raise RenderError(f"{case.stem}: Typst could not lay out the letter: {exc}") from None
+                raise RenderError(
+                    f"{case.stem}: Typst could not lay out the letter: {exc}"
+                ) from None
         if not isinstance(data, bytes):
             raise RenderError(f"{case.stem}: Typst returned no PDF")
         return finish(data, blocks, grouping, look, moment if options.embed_data else None)
@@ -396,7 +400,7 @@ def _group(pdf: pikepdf.Pdf, grouping: Node, rows: list[list[list[dict[str, Any]
     """Typst lays the letter's blocks out flat under Document; group them as the HTML does
     (the letter a Part, each section a Sect), and make the case header's labels row headers."""
     root = pdf.Root.get("/StructTreeRoot")
-    if root is None:
+    if not isinstance(root, pikepdf.Dictionary):
         return
     documents = list(_elements(root))
     if len(documents) != 1 or documents[0].get("/S") != "/Document":
@@ -460,8 +464,6 @@ def _row_headers(
                 cell["/A"] = pikepdf.Dictionary(
                     O=pikepdf.Name.Table, Headers=pikepdf.Array(list(heads))
                 )
-            if pair is None:
-                heads = heads  # an empty pair still belongs to the row's labels
     ids = [
         (str(c.get("/ID")), c)
         for tr in trs
@@ -471,8 +473,8 @@ def _row_headers(
     if ids:
         tree = pdf.Root.StructTreeRoot
         names = pikepdf.Array()
-        for identifier, cell in sorted(ids, key=lambda item: item[0]):
-            names.append(pikepdf.String(identifier))
+        for name, cell in sorted(ids, key=lambda item: item[0]):
+            names.append(pikepdf.String(name))
             names.append(cell)
         tree["/IDTree"] = pdf.make_indirect(pikepdf.Dictionary(Names=names))
 
