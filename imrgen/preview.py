@@ -30,7 +30,7 @@ from .loading import CASE_SUFFIXES, load_case
 from .model import Case
 from .templates import TemplateSet, environment
 from .writers import RenderOptions, get_writer
-from .writers.pdf import stylesheets as pdf_stylesheets
+from .writers.pdf import forget_styles as forget_pdf_styles
 
 HOST = "127.0.0.1"
 HTML_FIRST = 0.1  # seconds the page images wait after new HTML goes out
@@ -315,9 +315,10 @@ class Preview:
     def apply(self, touch: Touch) -> None:
         if touch.templates:
             environment.cache_clear()  # compiled templates of the old text
-        if touch.styles:
-            # The pdf writer parses the stylesheets once per template set; a save makes them stale.
-            pdf_stylesheets.cache_clear()
+        if touch.styles or touch.templates:
+            # The pdf writer parses the stylesheets once per template set, from the looks in the
+            # styles folder and the families (look.yaml); a save makes them stale.
+            forget_pdf_styles()
         with self._lock:
             keys = set(touch.letters)
             reload = set(touch.cases)
