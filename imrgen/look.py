@@ -89,7 +89,6 @@ class HeaderTable(_Frozen):
     shading: str = Field(pattern=r"^[0-9A-Fa-f]{6}$")
     label_bold: bool
     blank_shaded: bool
-    space_after: Points
 
 
 class Letterhead(_Frozen):
@@ -99,6 +98,7 @@ class Letterhead(_Frozen):
     width: Points
     height: Points
     alt: str
+    body_top: Points  # where the body starts on the first page, below the letterhead
     lines: tuple[str, ...]  # the sender's return address (the full letter only)
 
 

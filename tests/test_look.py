@@ -13,6 +13,7 @@ import docx
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 import pytest
+from conftest import EXAMPLES
 
 import imrgen
 from imrgen.errors import RenderError
@@ -20,8 +21,6 @@ from imrgen.look import Look, load_look, print_css
 from imrgen.model import Case
 from imrgen.templates import DEFAULT_TEMPLATES, template_set
 from imrgen.writers import RenderOptions, get_writer
-
-from conftest import EXAMPLES
 
 
 @pytest.fixture(scope="module")

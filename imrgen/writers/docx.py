@@ -265,6 +265,7 @@ def _template(look: Look, styles_dir: Path, lang: str, letter: str) -> Document:
             size=heading.size,
             bold=heading.bold,
             align=WD_ALIGN_PARAGRAPH.CENTER if heading.align == "center" else None,
+            before=heading.space_before,
             after=heading.space_after,
             keep_with_next=heading.keep_with_next,
         )
