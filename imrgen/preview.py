@@ -317,8 +317,9 @@ class Preview:
     def apply(self, touch: Touch) -> None:
         if touch.templates:
             environment.cache_clear()  # compiled templates of the old text
-        if touch.styles:
-            # The pdf writer keeps parsed stylesheets and compiled layouts; a save makes them stale.
+        if touch.styles or touch.templates:
+            # The pdf writer keeps parsed stylesheets, the looks they come from (look.yaml in the
+            # styles folder and the families) and compiled layouts; a save makes them stale.
             self._pdf_writer().forget()
         with self._lock:
             keys = set(touch.letters)

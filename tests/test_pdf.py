@@ -406,7 +406,7 @@ def test_same_case_same_bytes(example: Case, engine: str, variant: str, tmp_path
 
 def test_the_fetcher_serves_only_the_package_files() -> None:
     fetch = RestrictedFetcher((STYLES_DIR, TEMPLATES_DIR))
-    css = STYLES_DIR / "print.css"
+    css = STYLES_DIR / "look.yaml"
     response = fetch.fetch(css.as_uri())
     assert response.read() == css.read_bytes()
     response.close()

@@ -1,6 +1,7 @@
-"""PDF: the letter that is mailed, through WeasyPrint from the same HTML as the html writer plus
-styles/print.css. Accessible by default (PDF/UA-1, tagged), archival on request (PDF/A-3b with
-the case attached as JSON), fonts shipped and subset, the same case giving the same bytes."""
+"""PDF: the letter that is mailed, through WeasyPrint from the same HTML as the html writer and
+the stylesheet generated from the family's look (imrgen.look, styles/print.css.j2). Accessible
+by default (PDF/UA-1, tagged), archival on request (PDF/A-3b with the case attached as JSON),
+fonts shipped and subset, the same case giving the same bytes."""
 
 from __future__ import annotations
 
@@ -28,12 +29,12 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 from ..embedding import ATTACHMENT_NAME, case_to_json
 from ..errors import RenderError
 from ..i18n import translations
+from ..look import Look, forget_looks, load_look, print_css
 from ..model import Case
 from ..templates import TemplateSet
 from . import ENGINES, RenderOptions, letter_html
 
 VARIANTS = ("pdf/ua-1", "pdf/a-3b")
-STYLESHEETS = ("letter.css", "print.css")
 # Dates when a case has no decision date: the zip epoch, as the docx writer uses.
 FIXED_EPOCH = date(1980, 1, 1)
 PRODUCER = "imrgen"
@@ -144,11 +145,15 @@ def fetcher(templates: TemplateSet) -> RestrictedFetcher:
 
 
 @cache
-def stylesheets(templates: TemplateSet, lang: str) -> tuple[weasyprint.CSS, ...]:
-    """letter.css and print.css parsed once, plus the footer's words in the letter's language."""
+def stylesheets(
+    templates: TemplateSet, lang: str, family: str = "2015", letter: str = "public-body"
+) -> tuple[weasyprint.CSS, ...]:
+    """The print stylesheet generated from the family's look (imrgen.look), parsed once, plus
+    the footer's words in the letter's language where the look gives this letter a footer."""
     base_url = templates.styles.resolve().as_uri() + "/"
-    texts = templates.stylesheets(STYLESHEETS)
-    texts.append(_footer_css(lang))
+    texts = [print_css(templates, family, letter)]
+    if load_look(templates, family).footer[letter]:  # type: ignore[index]
+        texts.append(_footer_css(lang))
     return tuple(
         weasyprint.CSS(
             string=text,
@@ -158,6 +163,12 @@ def stylesheets(templates: TemplateSet, lang: str) -> tuple[weasyprint.CSS, ...]
         )
         for text in texts
     )
+
+
+def forget_styles() -> None:
+    """Forget the parsed stylesheets and the looks they came from (a designer saved one)."""
+    stylesheets.cache_clear()
+    forget_looks()
 
 
 def _footer_css(lang: str) -> str:
@@ -177,20 +188,35 @@ def _css_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-# A slash or dash with a character right after it: where the layout engine (UAX #14) may wrap
-# without a space ("tear/" "impingement"). A reader cannot tell such a wrap from one at a space
-# ("myalgia/ myositis"), so a WORD JOINER (invisible, never extracted) forbids it.
-_GLUED_BREAK = re.compile(r"([/\-\u2010\u2013\u2014])(?=[^\s<])")
+# Line breaks as Word makes them, for the PDF only (never in html, txt or md output): a
+# hyphen between two letters or digits may end a line ("10-30-" / "2016"), which the layout
+# engine (UAX #14) does not allow before a digit, so a ZERO WIDTH SPACE offers the break; after a
+# slash or any other dash Word does not break ("PT/OT"), so a WORD JOINER forbids it. Neither is
+# extracted from WeasyPrint's output: it draws no glyph for them.
+_HYPHEN_BREAK = re.compile(r"(?<=[^\W_])-(?=[^\W_])")
+_GLUED_BREAK = re.compile(r"([/\-\u2010\u2013\u2014])(?=[^\s<\u200b])")
 _TEXT = re.compile(r">([^<]+)<")
+BREAK_OPPORTUNITY = "\u200b"
+NO_BREAK = "\u2060"
 
 
-def printable(html: str) -> str:
-    """The HTML as WeasyPrint should print it, with lines that wrap only at spaces. Only the
-    text of the body changes, never the markup."""
+def printable(html: str, look: Look | None = None) -> str:
+    """The HTML as WeasyPrint should print it, with lines that break where Word breaks them.
+    Only the text of the body changes, never the markup."""
     head, body_tag, body = html.partition("<body")
+    hyphens = look.body.break_after_hyphen if look is not None else False
+    slashes = look.body.break_after_slash if look is not None else False
 
     def text(match: re.Match[str]) -> str:
-        return ">" + _GLUED_BREAK.sub("\\1\u2060", match.group(1)) + "<"
+        words = match.group(1)
+        if hyphens:
+            words = _HYPHEN_BREAK.sub("-" + BREAK_OPPORTUNITY, words)
+
+        def glue(found: re.Match[str]) -> str:
+            mark = found.group(1)
+            return mark if (slashes and mark == "/") else mark + NO_BREAK
+
+        return ">" + _GLUED_BREAK.sub(glue, words) + "<"
 
     return head + body_tag + _TEXT.sub(text, body)
 
@@ -446,20 +472,21 @@ def engine_for(case: Case, options: RenderOptions) -> str:
 
 
 class WeasyPrintEngine:
-    """The letter's HTML and styles/print.css through WeasyPrint. Its caches (the font
-    configuration, parsed stylesheets, the fetcher) live in this module; forget() drops the
-    stylesheets, which a designer's save makes stale."""
+    """The letter's HTML and the stylesheet generated from its look through WeasyPrint. Its
+    caches (the font configuration, parsed stylesheets, the fetcher) live in this module;
+    forget() drops the stylesheets and looks, which a designer's save makes stale."""
 
     name = "weasyprint"
 
     def forget(self) -> None:
-        stylesheets.cache_clear()
+        forget_styles()
         fetcher.cache_clear()
 
     def write(self, case: Case, options: RenderOptions, variant: str, moment: datetime) -> bytes:
         # The stylesheets go in pre-parsed (below), not inlined in the HTML.
         html = letter_html(case, options, [])
-        html = printable(html)
+        family = options.family or case.edition.value
+        html = printable(html, load_look(options.templates, family))
         attachments = [_attachment(case, moment)] if options.embed_data else []
         with _LOCK:
             try:
@@ -469,7 +496,9 @@ class WeasyPrintEngine:
                     url_fetcher=fetcher(options.templates),
                 ).render(
                     font_config=font_config(),
-                    stylesheets=list(stylesheets(options.templates, options.lang)),
+                    stylesheets=list(
+                        stylesheets(options.templates, options.lang, family, options.letter)
+                    ),
                     pdf_variant=variant,
                     pdf_tags=True,
                 )
