@@ -13,6 +13,7 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -70,23 +71,44 @@ def typst_look(templates: TemplateSet, family: str) -> dict[str, Any]:
 
 # -- the letter's blocks ---------------------------------------------------------------------
 
-# Where UAX #14 would let a line wrap without a space (after a slash or dash with a character
-# right after it): the WeasyPrint engine puts a WORD JOINER there; Typst would extract that
-# joiner as text, so such a word goes in an unbreakable box instead.
-_GLUED = re.compile(r"[^\w\s](?=\S)")
+# Lines break where Word breaks them (the look's break_after_hyphen and break_after_slash) and
+# nowhere else inside a word. The WeasyPrint engine marks those places with a zero-width space
+# and a WORD JOINER, which Typst would extract as text; here a word with punctuation inside is
+# cut into pieces at the breaks Word allows, each piece an unbreakable box: a line may end
+# between two boxes, never inside one.
+_INNER_PUNCTUATION = re.compile(r"[^\w\s](?=\S)")
+_HYPHEN_BREAK = re.compile(r"(?<=[^\W_])-(?=[^\W_])")
 
 
-def _tokens(text: str) -> list[tuple[str, bool]]:
-    """Words and the spaces between them, each word with whether it must stay on one line."""
-    return [(t, bool(_GLUED.search(t))) for t in re.split(r"( )", text) if t]
+def _tokens(text: str, hyphens: bool, slashes: bool) -> list[tuple[str, bool]]:
+    """Words and spaces; (piece, True) is a piece that must stay whole."""
+    out: list[tuple[str, bool]] = []
+    for token in re.split(r"( )", text):
+        if not token:
+            continue
+        if not _INNER_PUNCTUATION.search(token):
+            out.append((token, False))
+            continue
+        cuts = [m.end() for m in _HYPHEN_BREAK.finditer(token)] if hyphens else []
+        if slashes:
+            cuts += [m.end() for m in re.finditer(r"/(?=\S)", token)]
+        start = 0
+        for cut in sorted(set(cuts)):
+            out.append((token[start:cut], True))
+            start = cut
+        out.append((token[start:], True))
+    return out
 
 
 def _inline(
     element: lxml.html.HtmlElement,
     style: dict[str, bool],
     out: list[tuple[str | None, dict[str, bool]]],
+    look: dict[str, Any],
+    context: dict[str, bool],
 ) -> None:
-    """The element's text as (text, style) segments; a <br> is the segment None."""
+    """The element's text as (text, style) segments; a <br> is the segment None. Weights and
+    styles as the print stylesheet sets them from the look."""
     out.append((element.text or "", style))
     for child in element:
         if isinstance(child.tag, str):
@@ -95,21 +117,31 @@ def _inline(
             else:
                 classes = set((child.get("class") or "").split())
                 inner = dict(style)
-                if child.tag in ("b", "strong", "th") or "label" in classes:
+                if child.tag in ("b", "strong"):
                     inner["bold"] = True
+                if "label" in classes:
+                    key = "credential_label_bold" if context.get("credential") else "label_bold"
+                    inner["bold"] = bool(look[key])
+                if "decision" in classes:
+                    inner["bold"] = bool(look["decision_bold"])
+                    inner["nowrap"] = True
                 if child.tag in ("i", "em") or "role" in classes:
                     inner["italic"] = True
-                if "decision" in classes:
-                    inner["nowrap"] = True
-                _inline(child, inner, out)
+                _inline(child, inner, out, look, context)
         out.append((child.tail or "", style))
 
 
-def _runs(element: lxml.html.HtmlElement) -> list[dict[str, Any]]:
+def _runs(
+    element: lxml.html.HtmlElement,
+    look: dict[str, Any],
+    context: dict[str, bool] | None = None,
+) -> list[dict[str, Any]]:
     """Inline text as HTML shows it: white space collapsed to one space (also across
     elements), none at the start or end of a line."""
     segments: list[tuple[str | None, dict[str, bool]]] = []
-    _inline(element, {}, segments)
+    _inline(element, {}, segments, look, context or {})
+    hyphens = bool(look["body"]["break_after_hyphen"])
+    slashes = bool(look["body"]["break_after_slash"])
     runs: list[dict[str, Any]] = []
     at_line_start = True
     for text, style in segments:
@@ -134,7 +166,7 @@ def _runs(element: lxml.html.HtmlElement) -> list[dict[str, Any]]:
             text = run.pop("text")
             if not text:
                 continue
-            run["tokens"] = _tokens(text)
+            run["tokens"] = _tokens(text, hyphens, slashes)
         out.append(run)
     return out
 
@@ -151,81 +183,103 @@ class Node:
     children: tuple[Node, ...] = ()
 
 
-def letter_blocks(html: str, look: dict[str, Any]) -> tuple[list[dict[str, Any]], Node, str]:
-    """(the blocks Typst lays out in order, the grouping around them, the document title)."""
+def letter_blocks(
+    html: str, look: dict[str, Any], letter: str = "public-body"
+) -> tuple[list[dict[str, Any]], Node, str]:
+    """(the blocks Typst lays out in order, the grouping around them, the document title).
+
+    Each block carries the space around it as the print stylesheet (styles/print.css.j2) makes
+    it from the same look: `pad` above it, which the top of a page keeps (CSS padding); `margin`
+    above it, which the top of a page drops (CSS margin); and `gap` below it, the empty line
+    that Word letters put after a paragraph, a real line that may end or start a page."""
     root = lxml.html.document_fromstring(html.encode("utf-8"))
     title_el = root.find(".//title")
     title = _plain(title_el) if title_el is not None else ""
     main = root.find(".//main")
     if main is None:
         raise RenderError("the letter's HTML has no <main> element")
-    space = look["space"]
+    gap = float(look["body"]["paragraph_gap"])
     blocks: list[dict[str, Any]] = []
-    after = [0.0]  # margin below the block before, added to the next block's space
+    margin = [0.0]  # the margin the next block gets (below a table, under a heading)
 
-    def block(kind: str, top: float, **rest: Any) -> None:
-        blocks.append({"kind": kind, "space": top + after[0], "after": 0.0, **rest})
-        after[0] = 0.0
+    def add(kind: str, pad: float, **rest: Any) -> dict[str, Any]:
+        block = {"kind": kind, "pad": pad, "margin": margin[0], "gap": 0.0, **rest}
+        blocks.append(block)
+        margin[0] = 0.0
+        return block
 
-    def walk(element: lxml.html.HtmlElement, first_section: bool) -> Node:
+    def walk(element: lxml.html.HtmlElement, place: str) -> Node:
+        """place: "main", "last" (main's last section), "final" (that one's last section, whose
+        last paragraph has no empty line after it: the letter ends there), or "other"."""
         kids: list[Node] = []
-        previous_p: lxml.html.HtmlElement | None = None
-        for index, child in enumerate(e for e in element if isinstance(e.tag, str)):
+        children = [e for e in element if isinstance(e.tag, str)]
+        for index, child in enumerate(children):
             classes = set((child.get("class") or "").split())
+            is_last = index == len(children) - 1
             if child.tag == "section":
-                kids.append(walk(child, element is main and index == 0))
+                inner = "other"
+                if is_last and place == "main":
+                    inner = "last"
+                elif is_last and place == "last":
+                    inner = "final"
+                kids.append(walk(child, inner))
                 if "cover" in classes:
-                    blocks.append({"kind": "pagebreak", "space": 0.0, "after": 0.0})
-                    after[0] = 0.0
-                previous_p = None
+                    blocks.append({"kind": "pagebreak", "pad": 0.0, "margin": 0.0, "gap": 0.0})
+                    margin[0] = 0.0
                 continue
             if child.tag == "table":
-                block("table", 0.0, rows=_table_rows(child))
+                add("table", 0.0, rows=_table_rows(child, look))
+                margin[0] = gap
                 kids.append(Node("Table"))
             elif child.tag == "h1":
-                top = 0.0 if (first_section and index == 0) else space["h1"]
-                block("h1", top, runs=_runs(child))
+                role = "title" if "title" in classes else "heading"
+                add("h1", float(look[role]["space_before"]), role=role, runs=_runs(child, look))
+                margin[0] = float(look[role]["space_after"])
                 kids.append(Node("H1"))
             elif child.tag == "h2":
-                block("h2", space["h2"], runs=_runs(child))
+                block = add("h2", float(look["subheading"]["space_before"]), role="subheading")
+                block["runs"] = _runs(child, look)
+                block["gap"] = gap
                 kids.append(Node("H2"))
             elif child.tag == "p":
-                if "credential" in classes:
-                    previous_credential = previous_p is not None and "credential" in set(
-                        (previous_p.get("class") or "").split()
-                    )
-                    top = 0.0 if previous_credential or previous_p is None else space["p"]
-                    if previous_p is None:
-                        top = 0.0
-                else:
-                    top = space["p"]
-                indent = space["ground_indent"] if "ground" in classes else 0.0
-                block("p", top, runs=_runs(child), indent=indent)
-                if "letter-date" in classes:
-                    after[0] = space["letter_date_after"]
+                indent = GROUND_INDENT if "ground" in classes else 0.0
+                context = {"credential": "credential" in classes}
+                block = add("p", 0.0, runs=_runs(child, look, context), indent=indent)
+                no_gap = bool({"credentials-intro", "credential", "letter-date"} & classes)
+                if "credential" in classes and is_last:
+                    no_gap = False  # p.credential:last-child keeps its empty line
+                if place == "final" and is_last:
+                    no_gap = True  # the letter's last paragraph
+                block["gap"] = 0.0 if no_gap else gap
                 kids.append(Node("P"))
-                previous_p = child
-                continue
-            previous_p = None
         return Node("Sect" if element is not main else "Part", tuple(kids))
 
-    grouping = walk(main, False)
+    grouping = walk(main, "main")
     return blocks, grouping, title
 
 
-def _table_rows(table: lxml.html.HtmlElement) -> list[list[dict[str, Any] | None]]:
+GROUND_INDENT = 21.6  # p.ground { margin-left: 0.3in } in the print stylesheet
+
+
+def _table_rows(
+    table: lxml.html.HtmlElement, look: dict[str, Any]
+) -> list[list[dict[str, Any] | None]]:
+    """The header's rows: (label, value) pairs left to right, None for a blank pair."""
     rows: list[list[dict[str, Any] | None]] = []
     for tr in table.iter("tr"):
-        cells = [c for c in tr if isinstance(c.tag, str)]
         row: list[dict[str, Any] | None] = []
-        for i in range(0, len(cells), 2):
-            label, value = cells[i], cells[i + 1] if i + 1 < len(cells) else None
-            if label.tag == "th":
+        for cell in (c for c in tr if isinstance(c.tag, str)):
+            if cell.tag == "th":
+                value = cell.getnext()
                 row.append(
-                    {"label": _runs(label), "value": _runs(value) if value is not None else []}
+                    {
+                        "label": _runs(cell, look),
+                        "value": _runs(value, look) if value is not None else [],
+                    }
                 )
-            else:
-                row.append(None)
+            elif "empty" in (cell.get("class") or "").split():
+                span = cell.get("colspan", "1")
+                row.extend([None] * max(1, int(span) // 2 if span.isdigit() else 1))
         rows.append(row)
     return rows
 
@@ -297,13 +351,15 @@ class TypstEngine:
             )
         look = typst_look(options.templates, family)
         html = letter_html(case, options, [])
-        blocks, grouping, title = letter_blocks(html, look)
+        blocks, grouping, title = letter_blocks(html, look, options.letter)
+        letterhead = _letterhead(options.templates.styles, look["letterhead"]["image"])
         attached = case_to_json(case.model_copy(update={"parties": None}))
         letter = {
             "title": title,
             "lang": options.lang,
             "date": [moment.year, moment.month, moment.day],
-            "footer": _footer(options.lang),
+            "footer": _footer(options.lang) if look["footer"][options.letter] else None,
+            "letterhead": None if letterhead is None else True,
             "look": look,
             "blocks": blocks,
             "attachment": (
@@ -314,6 +370,8 @@ class TypstEngine:
         }
         compiler = self._compiler(layout, options.templates.styles / "fonts")
         inputs = {"letter": json.dumps(letter), "case": attached.decode("utf-8")}
+        if letterhead is not None:
+            inputs["letterhead"] = letterhead
         with compiler.lock:
             try:
                 data = compiler.compiler.compile(
@@ -329,6 +387,18 @@ class TypstEngine:
         if not isinstance(data, bytes):
             raise RenderError(f"{case.stem}: Typst returned no PDF")
         return finish(data, blocks, grouping, look, moment if options.embed_data else None)
+
+
+@cache
+def _letterhead(styles: Path, image: str) -> str | None:
+    """The letterhead image's bytes as a JSON array, for sys.inputs (which holds only text):
+    the layout never reads a file itself. None when the look has no letterhead."""
+    if not image:
+        return None
+    path = (styles / image).resolve()
+    if not path.is_relative_to(styles.resolve()) or not path.is_file():
+        raise RenderError(f"letterhead '{image}': not a file in {styles}")
+    return json.dumps(list(path.read_bytes()))
 
 
 ATTACHMENT_DESCRIPTION = "The case this letter was rendered from (imrgen)"
@@ -392,7 +462,12 @@ def _set_page_bodies(pdf: pikepdf.Pdf, look: dict[str, Any]) -> None:
         page["width"] - margin["right"],
         page["height"] - margin["top"],
     ]
-    for each in pdf.pages:
+    first_top = max(margin["top"], look["letterhead"]["body_top"])
+    for number, each in enumerate(pdf.pages):
+        if number == 0:  # the body of page 1 starts under the letterhead
+            box = [*box[:3], page["height"] - first_top]
+        elif number == 1:
+            box = [*box[:3], page["height"] - margin["top"]]
         each.obj["/ArtBox"] = pikepdf.Array([round(v, 3) for v in box])
 
 
