@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pikepdf
@@ -129,25 +130,31 @@ def test_batch_and_public_take_the_engine(tmp_path: Path) -> None:
 
 # -- the same letter -------------------------------------------------------------------------
 
-LAYOUT_SAMPLE = int(os.environ.get("IMRGEN_LAYOUT_SAMPLE", "0")) or len(CORPUS)
+# Every corpus letter for the public body in English; every fourth for the full letter and for
+# Spanish, unless IMRGEN_LAYOUT_ALL=1 (then all 65 of each).
+EVERY = 1 if os.environ.get("IMRGEN_LAYOUT_ALL") else 4
 
 
-@pytest.mark.parametrize("letter", ["public-body", "full"])
+@pytest.mark.parametrize(
+    ("letter", "lang", "stride"),
+    [("public-body", "en", 1), ("full", "en", EVERY), ("public-body", "es", EVERY),
+     ("full", "es", EVERY)],
+)  # fmt: skip
 def test_both_engines_break_lines_and_pages_alike_on_the_corpus(
-    letter: str, parsed_letters: dict[Path, Case]
+    letter: str, lang: str, stride: int, parsed_letters: dict[Path, Case]
 ) -> None:
-    """Every corpus letter, parsed and rendered by both engines: the same lines on the same
-    pages, as poppler reads them."""
+    """Corpus letters, parsed and rendered by both engines: the same lines on the same pages,
+    as poppler reads them."""
     differ = []
-    for path in CORPUS[:LAYOUT_SAMPLE]:
+    for path in CORPUS[::stride]:
         case = parsed_letters[path]
-        typst_pages = poppler_lines(
-            imrgen.render(case, "pdf", RenderOptions(engine="typst", letter=letter))
-        )
-        weasy_pages = poppler_lines(
-            imrgen.render(case, "pdf", RenderOptions(engine="weasyprint", letter=letter))
-        )
-        if typst_pages != weasy_pages:
+        pages = {
+            engine: poppler_lines(
+                imrgen.render(case, "pdf", RenderOptions(engine=engine, letter=letter, lang=lang))
+            )
+            for engine in ("typst", "weasyprint")
+        }
+        if pages["typst"] != pages["weasyprint"]:
             differ.append(path.stem)
     assert differ == []
 
@@ -265,3 +272,43 @@ def test_a_character_no_font_has_is_a_box_not_a_failure(example: Case) -> None:
         assert "Hangul \uac00, Tamil \u0b95" in " ".join(
             line for page in poppler_lines(data) for line in page
         )
+
+
+# -- threads: no lock between renders, no environment changed --------------------------------
+
+
+class _RecordingEnviron(dict[str, str]):
+    """os.environ's stand-in, which remembers every change."""
+
+    changed: list[str]
+
+    def __setitem__(self, key: str, value: str) -> None:
+        self.changed.append(key)
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self.changed.append(key)
+        super().__delitem__(key)
+
+    def pop(self, key: str, *default: str) -> str:  # type: ignore[override]
+        self.changed.append(key)
+        return super().pop(key, *default)
+
+
+@pytest.mark.parametrize("engine", ["typst", "weasyprint"])
+def test_threads_render_at_once_the_same_bytes_and_leave_the_environment(
+    engine: str, example: Case
+) -> None:
+    """Each thread gets its own fonts and compiler (created here, in new threads), so renders
+    run side by side without a lock, change no environment variable, and give the bytes a
+    render alone gives."""
+    options = RenderOptions(engine=engine)
+    alone = imrgen.render(example, "pdf", options)
+    recording = _RecordingEnviron(os.environ)
+    recording.changed = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(os, "environ", recording)
+        with ThreadPoolExecutor(3) as pool:
+            results = list(pool.map(lambda _: imrgen.render(example, "pdf", options), range(6)))
+    assert recording.changed == []
+    assert results == [alone] * 6

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import io
 import mimetypes
-import os
 import re
-import tempfile
 import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -81,40 +79,59 @@ def allowed_roots(templates: TemplateSet) -> tuple[Path, ...]:
 
 
 # WeasyPrint pitfall: every CSS object of one document must share the FontConfiguration that
-# lays it out, and parsing @font-face copies the font files each time. So one FontConfiguration
-# per process, and the stylesheets parsed once per (template set, language). A lock, because
-# WeasyPrint's font map is not safe to share between threads rendering at once.
-_LOCK = threading.RLock()
-_FONT_CONFIG: FontConfiguration | None = None
+# lays it out, parsing @font-face copies the font files each time, and a font map is not safe
+# to share between threads rendering at once. So each thread has one FontConfiguration and
+# the stylesheets parsed for it: no lock between renders, and no environment variable changed.
+
+
+class ShippedFontConfiguration(FontConfiguration):  # type: ignore[misc]
+    """WeasyPrint's FontConfiguration over an empty Fontconfig configuration, which knows no
+    font but the ones the stylesheet's @font-face rules ship: a character those fonts lack
+    prints as a missing-glyph box (and still extracts as itself), never in some font of this
+    machine that another machine does not have. WeasyPrint 70's __init__, with FcConfigCreate
+    (no configuration file, no fonts) where it loads the machine's configuration."""
+
+    def __init__(self) -> None:
+        from weasyprint.text.ffi import ffi, fontconfig, gobject, pangoft2
+
+        _declare_config_create(ffi)
+        self._config = fontconfig.FcConfigCreate()
+        self.font_map = ffi.gc(pangoft2.pango_ft2_font_map_new(), gobject.g_object_unref)
+        pangoft2.pango_fc_font_map_set_config(
+            ffi.cast("PangoFcFontMap *", self.font_map), self._config
+        )
+        fontconfig.FcConfigDestroy(self._config)  # the font map keeps its own reference
+        self._folder = None
+        self.strut_layouts: dict[Any, Any] = {}
+        self.font_features: dict[Any, Any] = {}
+
+
+_DECLARED: list[bool] = []
+
+
+def _declare_config_create(ffi: Any) -> None:
+    """WeasyPrint's cffi declarations lack FcConfigCreate; declare it once."""
+    if not _DECLARED:
+        ffi.cdef("FcConfig * FcConfigCreate (void);")
+        _DECLARED.append(True)
+
+
+class _ThreadStyles(threading.local):
+    def __init__(self) -> None:
+        self.fonts: FontConfiguration | None = None
+        self.sheets: dict[tuple[TemplateSet, str, str, str], tuple[weasyprint.CSS, ...]] = {}
+        self.generation = -1
+
+
+_PER_THREAD = _ThreadStyles()
+_GENERATION = [0]  # forget_styles() moves it on: every thread then parses its stylesheets anew
 
 
 def font_config() -> FontConfiguration:
-    """The process's one FontConfiguration, which knows no font but the ones print.css ships:
-    Fontconfig starts from an empty configuration instead of the machine's, so a character
-    Liberation Serif lacks prints as a missing-glyph box (and still extracts as itself) rather
-    than in some font of this machine that another machine does not have."""
-    global _FONT_CONFIG
-    with _LOCK:
-        if _FONT_CONFIG is None:
-            _FONT_CONFIG = _pinned_font_configuration()
-    return _FONT_CONFIG
-
-
-def _pinned_font_configuration() -> FontConfiguration:
-    # Fontconfig reads FONTCONFIG_FILE when WeasyPrint creates the configuration, and only then.
-    handle, path = tempfile.mkstemp(prefix="imrgen-fonts-", suffix=".conf")
-    previous = os.environ.get("FONTCONFIG_FILE")
-    try:
-        os.write(handle, b'<?xml version="1.0"?>\n<fontconfig></fontconfig>\n')
-        os.close(handle)
-        os.environ["FONTCONFIG_FILE"] = path
-        return FontConfiguration()
-    finally:
-        if previous is None:
-            os.environ.pop("FONTCONFIG_FILE", None)
-        else:
-            os.environ["FONTCONFIG_FILE"] = previous
-        os.unlink(path)
+    """This thread's one FontConfiguration (see ShippedFontConfiguration)."""
+    if _PER_THREAD.fonts is None:
+        _PER_THREAD.fonts = ShippedFontConfiguration()
+    return _PER_THREAD.fonts
 
 
 # The output intent of PDF/A. WeasyPrint opens its sRGB profile for every PDF/A it writes and
@@ -144,12 +161,25 @@ def fetcher(templates: TemplateSet) -> RestrictedFetcher:
     return RestrictedFetcher(allowed_roots(templates))
 
 
-@cache
 def stylesheets(
     templates: TemplateSet, lang: str, family: str = "2015", letter: str = "public-body"
 ) -> tuple[weasyprint.CSS, ...]:
-    """The print stylesheet generated from the family's look (imrgen.look), parsed once, plus
-    the footer's words in the letter's language where the look gives this letter a footer."""
+    """The print stylesheet generated from the family's look (imrgen.look), parsed once per
+    thread, plus the footer's words in the letter's language where the look gives this letter
+    a footer."""
+    if _PER_THREAD.generation != _GENERATION[0]:
+        _PER_THREAD.sheets = {}
+        _PER_THREAD.generation = _GENERATION[0]
+    key = (templates, lang, family, letter)
+    found = _PER_THREAD.sheets.get(key)
+    if found is None:
+        found = _PER_THREAD.sheets[key] = _parse_stylesheets(*key)
+    return found
+
+
+def _parse_stylesheets(
+    templates: TemplateSet, lang: str, family: str, letter: str
+) -> tuple[weasyprint.CSS, ...]:
     base_url = templates.styles.resolve().as_uri() + "/"
     texts = [print_css(templates, family, letter)]
     if load_look(templates, family).footer[letter]:  # type: ignore[index]
@@ -167,7 +197,7 @@ def stylesheets(
 
 def forget_styles() -> None:
     """Forget the parsed stylesheets and the looks they came from (a designer saved one)."""
-    stylesheets.cache_clear()
+    _GENERATION[0] += 1
     forget_looks()
 
 
@@ -488,39 +518,39 @@ class WeasyPrintEngine:
         family = options.family or case.edition.value
         html = printable(html, load_look(options.templates, family))
         attachments = [_attachment(case, moment)] if options.embed_data else []
-        with _LOCK:
-            try:
-                document = weasyprint.HTML(
-                    string=html,
-                    base_url=options.templates.styles.resolve().as_uri() + "/",
-                    url_fetcher=fetcher(options.templates),
-                ).render(
-                    font_config=font_config(),
-                    stylesheets=list(
-                        stylesheets(options.templates, options.lang, family, options.letter)
-                    ),
-                    pdf_variant=variant,
-                    pdf_tags=True,
-                )
-                metadata = document.metadata
-                metadata.authors = []  # never a person's name in the file
-                metadata.generator = PRODUCER
-                metadata.created = metadata.modified = _pdf_date(moment.date())
-                archival: dict[str, Any] = {}
-                if variant.startswith("pdf/a"):
-                    document.color_profiles[OUTPUT_INTENT] = srgb_profile()
-                    archival["output_intent"] = OUTPUT_INTENT
-                data: bytes = document.write_pdf(
-                    finisher=_finish,
-                    pdf_variant=variant,
-                    pdf_tags=True,
-                    pdf_identifier=True,  # a digest of the content: same case, same ID
-                    attachments=attachments,
-                    **archival,
-                )
-            except FatalURLFetchingError as exc:
-                cause = exc.__cause__ or exc
-                raise RenderError(f"{case.stem}: {cause}") from None
+        # One FontConfiguration per thread (font_config): no lock between renders.
+        try:
+            document = weasyprint.HTML(
+                string=html,
+                base_url=options.templates.styles.resolve().as_uri() + "/",
+                url_fetcher=fetcher(options.templates),
+            ).render(
+                font_config=font_config(),
+                stylesheets=list(
+                    stylesheets(options.templates, options.lang, family, options.letter)
+                ),
+                pdf_variant=variant,
+                pdf_tags=True,
+            )
+            metadata = document.metadata
+            metadata.authors = []  # never a person's name in the file
+            metadata.generator = PRODUCER
+            metadata.created = metadata.modified = _pdf_date(moment.date())
+            archival: dict[str, Any] = {}
+            if variant.startswith("pdf/a"):
+                document.color_profiles[OUTPUT_INTENT] = srgb_profile()
+                archival["output_intent"] = OUTPUT_INTENT
+            data: bytes = document.write_pdf(
+                finisher=_finish,
+                pdf_variant=variant,
+                pdf_tags=True,
+                pdf_identifier=True,  # a digest of the content: same case, same ID
+                attachments=attachments,
+                **archival,
+            )
+        except FatalURLFetchingError as exc:
+            cause = exc.__cause__ or exc
+            raise RenderError(f"{case.stem}: {cause}") from None
         return data
 
 

@@ -13,8 +13,8 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -305,8 +305,8 @@ def compiler_started() -> bool:
 
 
 class _Compiler:
-    """One Typst compiler for one layout file, and the lock that keeps it to one render at a
-    time (a compiler is not reentrant; two layouts render in parallel)."""
+    """One Typst compiler for one layout file (it keeps the parsed layout, fonts and caches
+    between letters). A compiler is not reentrant, so each thread has its own."""
 
     def __init__(self, layout: Path, fonts: Path) -> None:
         font_book = typst.Fonts(
@@ -315,31 +315,33 @@ class _Compiler:
         self.compiler = typst.Compiler(
             str(layout), root=str(layout.parent), font_paths=font_book, ignore_system_fonts=True
         )
-        self.lock = threading.Lock()
         _STARTED.set()
 
 
+class _ThreadCompilers(threading.local):
+    def __init__(self) -> None:
+        self.compilers: dict[tuple[Path, Path], _Compiler] = {}
+
+
 class TypstEngine:
-    """Owns the Typst compilers (each keeps its parsed layout, fonts and caches between
-    letters); forget() drops them, for instance when a designer saves a file."""
+    """Owns the Typst compilers, one per (layout, thread): renders in several threads never
+    wait for one another. forget() drops them all (a designer saved a file)."""
 
     name = "typst"
 
     def __init__(self) -> None:
-        self._compilers: dict[tuple[Path, Path], _Compiler] = {}
-        self._lock = threading.Lock()
+        self._threads = _ThreadCompilers()
 
     def forget(self) -> None:
-        with self._lock:
-            self._compilers.clear()
+        self._threads = _ThreadCompilers()
 
     def _compiler(self, layout: Path, fonts: Path) -> _Compiler:
+        compilers = self._threads.compilers
         key = (layout.resolve(), fonts.resolve())
-        with self._lock:
-            found = self._compilers.get(key)
-            if found is None:
-                found = self._compilers[key] = _Compiler(*key)
-            return found
+        found = compilers.get(key)
+        if found is None:
+            found = compilers[key] = _Compiler(*key)
+        return found
 
     def write(self, case: Case, options: RenderOptions, variant: str, moment: datetime) -> bytes:
         family = options.family or case.edition.value
@@ -372,18 +374,15 @@ class TypstEngine:
         inputs = {"letter": json.dumps(letter), "case": attached.decode("utf-8")}
         if letterhead is not None:
             inputs["letterhead"] = letterhead
-        with compiler.lock:
-            try:
-                data = compiler.compiler.compile(
-                    format="pdf",
-                    sys_inputs=inputs,
-                    pdf_standards=STANDARDS[variant],  # type: ignore[arg-type]
-                    timestamp=moment,
-                )
-            except typst.TypstError as exc:
-                raise RenderError(
-                    f"{case.stem}: Typst could not lay out the letter: {exc}"
-                ) from None
+        try:
+            data = compiler.compiler.compile(
+                format="pdf",
+                sys_inputs=inputs,
+                pdf_standards=STANDARDS[variant],  # type: ignore[arg-type]
+                timestamp=moment,
+            )
+        except typst.TypstError as exc:
+            raise RenderError(f"{case.stem}: Typst could not lay out the letter: {exc}") from None
         if not isinstance(data, bytes):
             raise RenderError(f"{case.stem}: Typst returned no PDF")
         return finish(data, blocks, grouping, look, moment if options.embed_data else None)
