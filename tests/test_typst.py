@@ -312,3 +312,45 @@ def test_threads_render_at_once_the_same_bytes_and_leave_the_environment(
             results = list(pool.map(lambda _: imrgen.render(example, "pdf", options), range(6)))
     assert recording.changed == []
     assert results == [alone] * 6
+
+
+def _header_cells(data: bytes) -> list[list[tuple[str, str, int, int]]]:
+    """Each header row's cells: (type, scope, how many headers it names, column span)."""
+    pdf = pikepdf.open(io.BytesIO(data))
+    rows: list[list[tuple[str, str, int, int]]] = []
+
+    def walk(element: pikepdf.Dictionary) -> None:
+        kids = element.get("/K")
+        items = kids if isinstance(kids, pikepdf.Array) else [kids]
+        children = [k for k in items if isinstance(k, pikepdf.Dictionary) and "/S" in k]
+        if element.get("/S") == "/TR":
+            row = []
+            for cell in children:
+                a = cell.get("/A", pikepdf.Dictionary())
+                row.append(
+                    (
+                        str(cell.S),
+                        str(a.get("/Scope", "")),
+                        len(a.get("/Headers", [])),
+                        int(a.get("/ColSpan", 1)),
+                    )
+                )
+            rows.append(row)
+        for child in children:
+            walk(child)
+
+    walk(pdf.Root.StructTreeRoot)
+    return rows
+
+
+def test_header_cells_are_tagged_as_weasyprint_tags_them(example: Case) -> None:
+    """Row headers with their scope, data cells naming their row's labels, the blank pair one
+    cell over two columns: the same in both engines, also with a blank pair on the left."""
+    left_blank = example.model_copy(
+        update={"header": example.header.model_copy(update={"date_assigned": None})}
+    )
+    for case in (example, left_blank):
+        typst_rows = _header_cells(imrgen.render(case, "pdf", RenderOptions(engine="typst")))
+        weasy_rows = _header_cells(imrgen.render(case, "pdf", RenderOptions(engine="weasyprint")))
+        assert typst_rows == weasy_rows
+        assert ("/TH", "/Row", 0, 1) in typst_rows[1]

@@ -525,19 +525,26 @@ def _row_headers(
             trs += [e for e in _elements(part) if e.get("/S") == "/TR"]
     for number, (tr, row) in enumerate(zip(trs, rows, strict=False)):
         cells = [e for e in _elements(tr) if e.get("/S") in ("/TD", "/TH")]
-        heads: list[pikepdf.String] = []
-        for index, cell in enumerate(cells):
-            pair = row[index // 2] if index // 2 < len(row) else None
-            if pair is not None and index % 2 == 0:
-                identifier = pikepdf.String(f"imrgen-h{number}-{index}")
+        # A pair is a label cell and a value cell; a blank pair is one cell over two columns.
+        kinds = [k for pair in row for k in (("blank",) if pair is None else ("label", "value"))]
+        typed = list(zip(cells, kinds, strict=False))
+        heads = [
+            pikepdf.String(f"imrgen-h{number}-{index}")
+            for index, (_, kind) in enumerate(typed)
+            if kind == "label"
+        ]
+        for index, (cell, kind) in enumerate(typed):
+            if kind == "label":
                 cell["/S"] = pikepdf.Name.TH
-                cell["/ID"] = identifier
+                cell["/ID"] = pikepdf.String(f"imrgen-h{number}-{index}")
                 cell["/A"] = pikepdf.Dictionary(O=pikepdf.Name.Table, Scope=pikepdf.Name.Row)
-                heads = [*heads, identifier]
-            elif heads:
-                cell["/A"] = pikepdf.Dictionary(
-                    O=pikepdf.Name.Table, Headers=pikepdf.Array(list(heads))
-                )
+                continue
+            attributes = pikepdf.Dictionary(O=pikepdf.Name.Table)
+            if heads:
+                attributes["/Headers"] = pikepdf.Array(list(heads))
+            if kind == "blank":
+                attributes["/ColSpan"] = 2
+            cell["/A"] = attributes
     ids = [
         (str(c.get("/ID")), c)
         for tr in trs
