@@ -237,9 +237,14 @@ def test_the_layout_reads_no_file_and_no_package() -> None:
     """The compiler's root is the layout's folder, and the layout asks for nothing in it."""
     source = (TEMPLATES_DIR / "base" / LAYOUT).read_text(encoding="utf-8")
     code = re.sub(r"//[^\n]*", "", source)
-    for call in ("#import", "#include", "read(", "image(", "csv(", "yaml(", "@preview"):
+    for call in ("#import", "#include", "read(", "csv(", "yaml(", "@preview"):
         assert call not in code
-    assert code.count("json(") == 1 and "json(bytes(sys.inputs.letter))" in code
+    # Data comes only from sys.inputs: the letter, and the letterhead image as its bytes.
+    assert re.findall(r"json\([^)]*\)", code) == [
+        "json(bytes(sys.inputs.letter)",
+        "json(bytes(sys.inputs.letterhead)",
+    ]
+    assert re.findall(r"image\(\w+\(", code) == ["image(bytes("]
 
 
 def test_the_blocks_carry_text_not_markup(example: Case) -> None:
@@ -268,7 +273,14 @@ def test_a_character_no_font_has_is_a_box_not_a_failure(example: Case) -> None:
             for page in pdf.pages
             for font in page.Resources.Font.values()
         }
-        assert fonts == {"LiberationSerif", "LiberationSerif-Bold", "imrgenMissingGlyph"}
+        # The letter's serif, the header table's sans, and the missing-glyph box.
+        assert fonts == {
+            "LiberationSerif",
+            "LiberationSerif-Bold",
+            "LiberationSans",
+            "LiberationSans-Bold",
+            "imrgenMissingGlyph",
+        }
         assert "Hangul \uac00, Tamil \u0b95" in " ".join(
             line for page in poppler_lines(data) for line in page
         )
