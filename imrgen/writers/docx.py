@@ -294,18 +294,22 @@ def _template(look: Look, styles_dir: Path, lang: str, letter: str) -> Document:
     if look.letterhead.image:
         _letterhead(section, look, styles_dir)
     if look.footer[letter]:  # type: ignore[index]
-        footer = section.footer.paragraphs[0]
-        footer.style = doc.styles[STYLE_FOOTER]
-        # "Page X of Y" in the letter's language (the same message as the PDF's footer), with
-        # the numbers as fields that Word and LibreOffice compute.
-        rest = translations(lang).gettext("Page %(page)s of %(pages)s")
-        for marker, instruction in (("%(page)s", "PAGE"), ("%(pages)s", "NUMPAGES")):
-            before, _, rest = rest.partition(marker)
-            if before:
-                footer.add_run(before)
-            _add_field(footer, instruction, "1")
-        if rest:
-            footer.add_run(rest)
+        footers = [section.footer]
+        if section.different_first_page_header_footer:
+            footers.append(section.first_page_footer)  # page 1 has the letterhead's header
+        for part in footers:
+            footer = part.paragraphs[0]
+            footer.style = doc.styles[STYLE_FOOTER]
+            # "Page X of Y" in the letter's language (the same message as the PDF's footer),
+            # with the numbers as fields that Word and LibreOffice compute.
+            rest = translations(lang).gettext("Page %(page)s of %(pages)s")
+            for marker, instruction in (("%(page)s", "PAGE"), ("%(pages)s", "NUMPAGES")):
+                before, _, rest = rest.partition(marker)
+                if before:
+                    footer.add_run(before)
+                _add_field(footer, instruction, "1")
+            if rest:
+                footer.add_run(rest)
     return doc
 
 

@@ -224,6 +224,7 @@ def _css_string(text: str) -> str:
 # slash or any other dash Word does not break ("PT/OT"), so a WORD JOINER forbids it. Neither is
 # extracted from WeasyPrint's output: it draws no glyph for them.
 _HYPHEN_BREAK = re.compile(r"(?<=[^\W_])-(?=[^\W_])")
+_HYPHEN_SPACE = re.compile(r"(?<=[^\W_])- (?=[^\W_])")
 _GLUED_BREAK = re.compile(r"([/\-\u2010\u2013\u2014])(?=[^\s<\u200b])")
 _TEXT = re.compile(r">([^<]+)<")
 BREAK_OPPORTUNITY = "\u200b"
@@ -241,6 +242,9 @@ def printable(html: str, look: Look | None = None) -> str:
         words = match.group(1)
         if hyphens:
             words = _HYPHEN_BREAK.sub("-" + BREAK_OPPORTUNITY, words)
+            # "four- week": no break at that space, or the reader would take "four-" at a line
+            # end for a word broken at its hyphen.
+            words = _HYPHEN_SPACE.sub("-\u00a0", words)
 
         def glue(found: re.Match[str]) -> str:
             mark = found.group(1)
@@ -343,17 +347,37 @@ def _rewrite_marked_content(stream: pydyf.Stream, mcids: set[int]) -> None:
                 return
 
 
-def mark_page_bodies(document: weasyprint.Document, pdf: pydyf.PDF) -> None:
+def _text_lines(box: Any, block: Any = None) -> Iterator[tuple[Any, Any]]:
+    """(the element of the block a line belongs to, the line) for every line that shows text,
+    in order down the page; margin boxes left out."""
+    if isinstance(box, boxes.LineBox):
+        if any(isinstance(b, boxes.TextBox) and b.text.strip() for b in box.descendants()):
+            yield (block.element if block is not None else None), box
+        return
+    if isinstance(box, boxes.ParentBox):
+        for child in box.children:
+            if not isinstance(child, boxes.MarginBox):
+                yield from _text_lines(child, box if isinstance(child, boxes.LineBox) else block)
+
+
+def mark_page_bodies(document: weasyprint.Document, pdf: pydyf.PDF, gap: float = 0.0) -> None:
     """Give every page an /ArtBox: the page body, inside the margins. The reader takes it as the
     place where a paragraph continued from the page before would start, and everything outside
-    it (the footer) as page furniture."""
+    it (the footer) as page furniture. Where a page's first line starts a block, its body starts
+    `gap` higher (the empty line the page before ended with), so the reader can tell
+    (imrgen/readers/pdf.py: the contract)."""
     pages = [pdf.objects[n] for n in _references(pdf.pages["Kids"])]
-    for page, pdf_page in zip(document.pages, pages, strict=True):
+    previous_element: Any = None
+    for index, (page, pdf_page) in enumerate(zip(document.pages, pages, strict=True)):
         box = page._page_box  # WeasyPrint keeps the laid-out page box here; no public accessor
+        lines = list(_text_lines(box))
+        starts_block = index > 0 and (not lines or lines[0][0] is not previous_element)
+        if lines:
+            previous_element = lines[-1][0]
         scale = 0.75  # PDF points per CSS pixel
         left = box.content_box_x() * scale
         right = (box.content_box_x() + box.width) * scale
-        top = (page.height - box.content_box_y()) * scale
+        top = (page.height - box.content_box_y()) * scale + (gap if starts_block else 0.0)
         bottom = (page.height - box.content_box_y() - box.height) * scale
         pdf_page["ArtBox"] = pydyf.Array([round(v, 3) for v in (left, bottom, right, top)])
 
@@ -471,10 +495,62 @@ def join_split_elements(document: weasyprint.Document, pdf: pydyf.PDF) -> None:
             parent = kept
 
 
-def _finish(document: weasyprint.Document, pdf: pydyf.PDF) -> None:
+def flatten_anonymous_blocks(pdf: pydyf.PDF) -> None:
+    """A paragraph or heading with a block child (the empty line after it: styles/print.css.j2)
+    holds its lines in an anonymous block, which WeasyPrint tags as a second /P inside the /P
+    (a /H2 inside the /H2). Fold such a child into its parent: one element per paragraph."""
+    objects = pdf.objects
+    folded: dict[int, Any] = {}  # a folded child's object number -> its parent's reference
+    for element in list(_structure_elements(pdf)):
+        kind = element.get("S")
+        if kind not in ("/P", "/H1", "/H2") or "K" not in element:
+            continue
+        kids: list[Any] = []
+        changed = False
+        for kid in element["K"]:
+            if isinstance(kid, int):
+                kids.append(kid)
+                continue
+            number = next(_references(kid), None)
+            child = objects[number] if number is not None else None
+            if isinstance(child, dict) and child.get("S") == kind:
+                changed = True
+                for grandchild in child.get("K", []):
+                    kids.append(grandchild)
+                    if not isinstance(grandchild, int):
+                        objects[next(_references(grandchild))]["P"] = element.reference
+                child["K"] = pydyf.Array()
+                child["S"] = "/NonStruct"
+                folded[number] = element.reference  # type: ignore[index]
+            else:
+                kids.append(kid)
+        if changed:
+            element["K"] = pydyf.Array(kids)
+    if not folded:
+        return
+    # The marked content of the folded children now belongs to their parents.
+    root = objects[next(_references(pdf.catalog["StructTreeRoot"]))]
+    nums = objects[next(_references(root["ParentTree"]))]["Nums"]
+    for refs in nums[1::2]:
+        if isinstance(refs, list):
+            for index, ref in enumerate(refs):
+                number = next(_references(ref), None)
+                if number in folded:
+                    refs[index] = folded[number]
+
+
+def _finisher(look: Look) -> Any:
+    def finish(document: weasyprint.Document, pdf: pydyf.PDF) -> None:
+        _finish(document, pdf, look.body.paragraph_gap)
+
+    return finish
+
+
+def _finish(document: weasyprint.Document, pdf: pydyf.PDF, gap: float) -> None:
     mark_margin_boxes_as_artifacts(document, pdf)
     join_split_elements(document, pdf)
-    mark_page_bodies(document, pdf)
+    flatten_anonymous_blocks(pdf)
+    mark_page_bodies(document, pdf, gap)
     scope_header_cells(pdf)
     relate_attachments(pdf)
 
@@ -516,7 +592,8 @@ class WeasyPrintEngine:
         # The stylesheets go in pre-parsed (below), not inlined in the HTML.
         html = letter_html(case, options, [])
         family = options.family or case.edition.value
-        html = printable(html, load_look(options.templates, family))
+        look = load_look(options.templates, family)
+        html = printable(html, look)
         attachments = [_attachment(case, moment)] if options.embed_data else []
         # One FontConfiguration per thread (font_config): no lock between renders.
         try:
@@ -541,7 +618,7 @@ class WeasyPrintEngine:
                 document.color_profiles[OUTPUT_INTENT] = srgb_profile()
                 archival["output_intent"] = OUTPUT_INTENT
             data: bytes = document.write_pdf(
-                finisher=_finish,
+                finisher=_finisher(look),
                 pdf_variant=variant,
                 pdf_tags=True,
                 pdf_identifier=True,  # a digest of the content: same case, same ID
