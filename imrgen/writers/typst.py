@@ -78,6 +78,7 @@ def typst_look(templates: TemplateSet, family: str) -> dict[str, Any]:
 # between two boxes, never inside one.
 _INNER_PUNCTUATION = re.compile(r"[^\w\s](?=\S)")
 _HYPHEN_BREAK = re.compile(r"(?<=[^\W_])-(?=[^\W_])")
+_HYPHEN_SPACE = re.compile(r"(?<=[^\W_])- (?=[^\W_])")
 
 
 def _tokens(text: str, hyphens: bool, slashes: bool) -> list[tuple[str, bool]]:
@@ -152,6 +153,10 @@ def _runs(
             at_line_start = True
             continue
         text = re.sub(r"\s+", " ", text)
+        if hyphens:
+            # "four- week": no break at that space, or the reader would take "four-" at a line
+            # end for a word broken at its hyphen (as the WeasyPrint engine does it).
+            text = _HYPHEN_SPACE.sub("-\u00a0", text)
         if at_line_start or (runs and runs[-1].get("text", "").endswith(" ")):
             text = text.lstrip(" ")
         if not text:
@@ -431,6 +436,7 @@ def finish(
     """Typst's PDF with what only pikepdf can add; `attached_on` dates the attached case."""
     pdf = pikepdf.open(io.BytesIO(data))
     _set_creator(pdf)
+    _set_font_heights(pdf, look)
     _set_page_bodies(pdf, look)
     rows = [b["rows"] for b in blocks if b["kind"] == "table"]
     _group(pdf, grouping, rows)
@@ -450,24 +456,91 @@ def _set_creator(pdf: pikepdf.Pdf) -> None:
         meta["pdf:Producer"] = PRODUCER
 
 
+def _set_font_heights(pdf: pikepdf.Pdf, look: dict[str, Any]) -> None:
+    """Typst writes a subset font's /Ascent, /Descent and /FontBBox from the glyphs it kept; the PDF
+    reader measures lines in the font's ascent (its contract, imrgen/readers/pdf.py), so give
+    the shipped faces their own (hhea) ascent and descent, as WeasyPrint writes them."""
+    heights = {
+        font["family"].replace(" ", ""): look["metrics"][role]
+        for role, font in look["fonts"].items()
+    }
+    done: set[tuple[int, int]] = set()
+    for page in pdf.pages:
+        fonts = page.obj.get("/Resources", pikepdf.Dictionary()).get("/Font", pikepdf.Dictionary())
+        for font in fonts.values():
+            for part in [font, *font.get("/DescendantFonts", [])]:
+                descriptor = part.get("/FontDescriptor")
+                if not isinstance(descriptor, pikepdf.Dictionary) or descriptor.objgen in done:
+                    continue
+                done.add(descriptor.objgen)
+                name = str(descriptor.get("/FontName", "")).lstrip("/").split("+")[-1]
+                metrics = heights.get(name.split("-")[0])
+                if metrics is not None:
+                    ascent, descent = (
+                        round(metrics["ascent"] * 1000),
+                        -round(metrics["descent"] * 1000),
+                    )
+                    descriptor["/Ascent"], descriptor["/Descent"] = ascent, descent
+                    # PDFium's character boxes reach as high as the font's bounding box.
+                    box = [float(v) for v in descriptor.get("/FontBBox", [0, 0, 1000, 0])]
+                    descriptor["/FontBBox"] = pikepdf.Array(
+                        [box[0], min(box[1], descent), box[2], max(box[3], ascent)]
+                    )
+
+
 def _set_page_bodies(pdf: pikepdf.Pdf, look: dict[str, Any]) -> None:
-    """Every page's ArtBox is its body, inside the margins: the PDF reader starts a paragraph
-    continued from the page before there, and takes what lies outside as page furniture."""
+    """Every page's ArtBox is its body, inside the margins (on page 1 under the letterhead),
+    and, where the page's first line starts a block rather than continuing the paragraph of
+    the page before, an empty line higher: the PDF reader's contract (imrgen/readers/pdf.py),
+    as the WeasyPrint engine marks it. Everything outside it is page furniture."""
     page = look["page"]
     margin = page["margin"]
-    box = [
-        margin["left"],
-        margin["bottom"],
-        page["width"] - margin["right"],
-        page["height"] - margin["top"],
-    ]
+    gap = float(look["body"]["paragraph_gap"])
     first_top = max(margin["top"], look["letterhead"]["body_top"])
+    blocks = _page_blocks(pdf)
+    previous_last: tuple[int, int] | None = None
     for number, each in enumerate(pdf.pages):
-        if number == 0:  # the body of page 1 starts under the letterhead
-            box = [*box[:3], page["height"] - first_top]
-        elif number == 1:
-            box = [*box[:3], page["height"] - margin["top"]]
+        top = page["height"] - (first_top if number == 0 else margin["top"])
+        first, last = blocks[number] if number < len(blocks) else (None, None)
+        if number > 0 and (first is None or first != previous_last):
+            top += gap
+        if last is not None:
+            previous_last = last
+        box = [margin["left"], margin["bottom"], page["width"] - margin["right"], top]
         each.obj["/ArtBox"] = pikepdf.Array([round(v, 3) for v in box])
+
+
+_GROUPS = ("/Document", "/Part", "/Sect", "/Art", "/Div")
+
+
+def _page_blocks(pdf: pikepdf.Pdf) -> list[tuple[tuple[int, int] | None, tuple[int, int] | None]]:
+    """For each page, the block elements (a paragraph, heading or table: the element right
+    under Document, Part or Sect) of its first and last marked content, as object ids."""
+    root = pdf.Root.get("/StructTreeRoot")
+    out: list[tuple[tuple[int, int] | None, tuple[int, int] | None]] = []
+    if not isinstance(root, pikepdf.Dictionary) or "/ParentTree" not in root:
+        return [(None, None) for _ in pdf.pages]
+    nums = list(root.ParentTree.get("/Nums", pikepdf.Array()))
+    owners = {int(nums[i]): nums[i + 1] for i in range(0, len(nums) - 1, 2)}
+
+    def block_of(element: Any) -> tuple[int, int] | None:
+        while isinstance(element, pikepdf.Dictionary):
+            parent = element.get("/P")
+            if not isinstance(parent, pikepdf.Dictionary) or parent.get("/S") in _GROUPS:
+                return element.objgen
+            element = parent
+        return None
+
+    for each in pdf.pages:
+        key = each.obj.get("/StructParents")
+        refs = owners.get(int(key)) if key is not None else None
+        if not isinstance(refs, pikepdf.Array) or len(refs) == 0:
+            out.append((None, None))
+            continue
+        elements = [block_of(ref) for ref in refs]
+        found = [e for e in elements if e is not None]
+        out.append((found[0], found[-1]) if found else (None, None))
+    return out
 
 
 def _group(pdf: pikepdf.Pdf, grouping: Node, rows: list[list[list[dict[str, Any] | None]]]) -> None:
@@ -496,6 +569,7 @@ def _group(pdf: pikepdf.Pdf, grouping: Node, rows: list[list[list[dict[str, Any]
             element["/P"] = parent
             if node.tag == "Table":
                 _row_headers(pdf, element, next(tables))
+                _table_body(pdf, element)
             return element
         group = pdf.make_indirect(
             pikepdf.Dictionary(S=pikepdf.Name("/" + node.tag), P=parent, K=pikepdf.Array())
@@ -504,6 +578,21 @@ def _group(pdf: pikepdf.Pdf, grouping: Node, rows: list[list[list[dict[str, Any]
         return group
 
     document["/K"] = pikepdf.Array([build(grouping, document)])
+
+
+def _table_body(pdf: pikepdf.Pdf, table: pikepdf.Dictionary) -> None:
+    """The rows in a TBody, as the WeasyPrint engine (and HTML's table model) groups them."""
+    rows = [e for e in _elements(table) if e.get("/S") == "/TR"]
+    if not rows or len(rows) != len(_kids(table)):
+        return
+    body = pdf.make_indirect(
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.StructElem, S=pikepdf.Name.TBody, P=table, K=pikepdf.Array(rows)
+        )
+    )
+    for row in rows:
+        row["/P"] = body
+    table["/K"] = pikepdf.Array([body])
 
 
 def _leaves(node: Node) -> Iterator[str]:
