@@ -494,7 +494,9 @@ def test_real_letters_read_back_from_the_embedded_case(
 
 
 @pytest.mark.parametrize("path", REAL_LETTERS, ids=letter_id)
-def test_real_letters_read_back_from_the_text(path: Path, parsed_letters: dict[Path, Case]) -> None:
+def test_real_letters_read_back_from_the_text(
+    path: Path, parsed_letters: dict[Path, Case], engine: str
+) -> None:
     case = parsed_letters[path]
     data = imrgen.render(case, "pdf", TEXT_ONLY)
     assert list(open_pdf(data).attachments) == []
