@@ -297,8 +297,8 @@ def _template(look: Look, styles_dir: Path, lang: str, letter: str) -> Document:
         footers = [section.footer]
         if section.different_first_page_header_footer:
             footers.append(section.first_page_footer)  # page 1 has the letterhead's header
-        for part in footers:
-            footer = part.paragraphs[0]
+        for footer_part in footers:
+            footer = footer_part.paragraphs[0]
             footer.style = doc.styles[STYLE_FOOTER]
             # "Page X of Y" in the letter's language (the same message as the PDF's footer),
             # with the numbers as fields that Word and LibreOffice compute.
