@@ -102,3 +102,24 @@ def test_a_bad_look_names_the_file_and_the_field(tmp_path: Path) -> None:
     other = template_set(_family(tmp_path / "x", "header_table:\n  colour: red\n"))
     with pytest.raises(RenderError, match=r"header_table\.colour: Extra inputs"):
         load_look(other, "big")
+
+
+def test_the_structure_carries_what_the_docx_writer_needs(example: Case) -> None:
+    """The title, the header rows as laid out (a blank pair where the table has a blank cell)
+    and the weights of the parts come from imrgen.structure, never from the HTML's text."""
+    from imrgen.structure import letter_from_html
+    from imrgen.writers import letter_html
+
+    letter = letter_from_html(letter_html(example, RenderOptions(), []))
+    assert letter.title == "Independent Medical Review Final Determination CM16-0213037"
+    rows = [[(b.label, b.text) if b else None for b in row] for row in letter.header_rows]
+    assert rows[0] == [("Case Number:", "CM16-0213037"), None]
+    assert rows[3] == [("Priority:", "Standard"), ("Application Received:", "11/03/2016")]
+    items = [b for b in letter.blocks if b.kind == "subheading"]
+    assert [b.plain for b in items] == ["Upheld", "Upheld"]
+    assert all(b.text.endswith(": Upheld") for b in items)
+    credentials = [b for b in letter.blocks if "credential" in b.classes]
+    assert [b.label for b in credentials] == [
+        "State(s) of Licensure:",
+        "Certification(s)/Specialty:",
+    ]

@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape, quoteattr
 import docx
 from docx.document import Document
 from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.opc.constants import CONTENT_TYPE as CT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.packuri import PACKAGE_URI, PackURI
@@ -297,8 +297,8 @@ def _template(look: Look, styles_dir: Path, lang: str, letter: str) -> Document:
         footers = [section.footer]
         if section.different_first_page_header_footer:
             footers.append(section.first_page_footer)  # page 1 has the letterhead's header
-        for part in footers:
-            footer = part.paragraphs[0]
+        for footer_part in footers:
+            footer = footer_part.paragraphs[0]
             footer.style = doc.styles[STYLE_FOOTER]
             # "Page X of Y" in the letter's language (the same message as the PDF's footer),
             # with the numbers as fields that Word and LibreOffice compute.
@@ -313,19 +313,26 @@ def _template(look: Look, styles_dir: Path, lang: str, letter: str) -> Document:
     return doc
 
 
+# What a word processor leaves between the end of a header that reaches past the top margin and
+# the body (measured with LibreOffice 7 on the corpus letters: 1.75 pt).
+HEADER_BODY_GAP = 1.75
+
+
 def _letterhead(section: Any, look: Look, styles_dir: Path) -> None:
     """The letterhead image in the first page's header, at its place on the published page
     (its right edge past the right margin, as there), with the look's alternative text. The
-    header ends above the top margin, so the body starts where it does without one."""
+    header reaches down to where page 1's body starts (letterhead.body_top), as the published
+    letters' does: Word and LibreOffice start the body under a header taller than the margin."""
     head = look.letterhead
     section.different_first_page_header_footer = True
-    section.header_distance = Pt(max(0.0, min(head.top, look.page.margin.top - head.height)))
+    section.header_distance = Pt(head.top)
     paragraph = section.first_page_header.paragraphs[0]
     paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     fmt = paragraph.paragraph_format
     fmt.right_indent = Pt(look.page.margin.left + look.page.text_width - head.left - head.width)
     fmt.space_before = fmt.space_after = Pt(0)
-    fmt.line_spacing = Pt(head.height)
+    fmt.line_spacing = Pt(head.body_top - head.top - HEADER_BODY_GAP)
+    fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
     run = paragraph.add_run()
     run.add_picture(str(styles_dir / head.image), width=Pt(head.width), height=Pt(head.height))
     for doc_pr in run._r.iter(qn("wp:docPr")):

@@ -225,7 +225,7 @@ def _css_string(text: str) -> str:
 # extracted from WeasyPrint's output: it draws no glyph for them.
 _HYPHEN_BREAK = re.compile(r"(?<=[^\W_])-(?=[^\W_])")
 _HYPHEN_SPACE = re.compile(r"(?<=[^\W_])- (?=[^\W_])")
-_GLUED_BREAK = re.compile(r"([/\-\u2010\u2013\u2014])(?=[^\s<\u200b])")
+_GLUED_BREAK = re.compile(r"([/\-\u2010\u2013\u2014])(?=[^\s<\u200b\u2060])")
 _TEXT = re.compile(r">([^<]+)<")
 BREAK_OPPORTUNITY = "\u200b"
 NO_BREAK = "\u2060"
@@ -244,7 +244,7 @@ def printable(html: str, look: Look | None = None) -> str:
             words = _HYPHEN_BREAK.sub("-" + BREAK_OPPORTUNITY, words)
             # "four- week": no break at that space, or the reader would take "four-" at a line
             # end for a word broken at its hyphen.
-            words = _HYPHEN_SPACE.sub("-\u00a0", words)
+            words = _HYPHEN_SPACE.sub("-" + NO_BREAK + "\u00a0", words)
 
         def glue(found: re.Match[str]) -> str:
             mark = found.group(1)
