@@ -44,15 +44,17 @@ def published_cache(request: pytest.FixtureRequest) -> Path:
     return Path(request.config.cache.mkdir("layout-published"))
 
 
-@pytest.fixture(scope="session")
-def pdf_comparisons(published_cache: Path) -> list[Comparison]:
-    """Each corpus letter's published lines beside imrgen's PDF of the parsed case, once."""
+@pytest.fixture(scope="session", params=["typst", "weasyprint"])
+def pdf_comparisons(published_cache: Path, request: pytest.FixtureRequest) -> list[Comparison]:
+    """Each corpus letter's published lines beside imrgen's PDF of the parsed case, once per
+    PDF engine: both must reach the floors."""
     writer = get_writer("pdf")
+    options = RenderOptions(embed_data=False, engine=request.param)
     return [
         Comparison(
             path.stem,
             cached_poppler_lines(path, published_cache),
-            poppler_lines(writer.write(imrgen.parse(path), OPTIONS)),
+            poppler_lines(writer.write(imrgen.parse(path), options)),
         )
         for path in CORPUS
     ]

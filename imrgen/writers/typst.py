@@ -76,7 +76,8 @@ def typst_look(templates: TemplateSet, family: str) -> dict[str, Any]:
 # and a WORD JOINER, which Typst would extract as text; here a word with punctuation inside is
 # cut into pieces at the breaks Word allows, each piece an unbreakable box: a line may end
 # between two boxes, never inside one.
-_INNER_PUNCTUATION = re.compile(r"[^\w\s](?=\S)")
+# (A hyphen before a no-break space counts: UAX #14 lets a line break between the two.)
+_INNER_PUNCTUATION = re.compile(r"[^\w\s](?=\S|\u00a0)")
 _HYPHEN_BREAK = re.compile(r"(?<=[^\W_])-(?=[^\W_])")
 _HYPHEN_SPACE = re.compile(r"(?<=[^\W_])- (?=[^\W_])")
 
