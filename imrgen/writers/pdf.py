@@ -646,15 +646,29 @@ class PdfWriter:
             "typst": TypstEngine(),
             "weasyprint": WeasyPrintEngine(),
         }
+        # Each (template set, family)'s default engine: finding it reads the family files.
+        self._defaults: dict[tuple[TemplateSet, str], str] = {}
 
     def forget(self) -> None:
-        """Drop what the engines keep between letters (parsed styles, compiled layouts)."""
+        """Drop what the engines keep between letters (parsed styles, compiled layouts) and
+        the families' default engines."""
+        self._defaults = {}
         for engine in self.engines.values():
             engine.forget()
+
+    def engine_name(self, case: Case, options: RenderOptions) -> str:
+        """engine_for, with each family's default worked out once."""
+        if options.engine is not None:
+            return engine_for(case, options)
+        key = (options.templates, options.family or case.edition.value)
+        found = self._defaults.get(key)
+        if found is None:
+            found = self._defaults[key] = engine_for(case, options)
+        return found
 
     def write(self, case: Case, options: RenderOptions) -> bytes:
         variant = options.pdf.variant
         if variant not in VARIANTS:
             raise _unknown("variant", variant, VARIANTS)
-        engine = self.engines[engine_for(case, options)]
+        engine = self.engines[self.engine_name(case, options)]
         return engine.write(case, options, variant, fixed_moment(case))

@@ -337,9 +337,18 @@ class TypstEngine:
 
     def __init__(self) -> None:
         self._threads = _ThreadCompilers()
+        self._layouts: dict[tuple[TemplateSet, str], Path | None] = {}
 
     def forget(self) -> None:
         self._threads = _ThreadCompilers()
+        self._layouts = {}
+
+    def layout(self, templates: TemplateSet, family: str) -> Path | None:
+        """layout_file, looked up once per (template set, family): it reads the family files."""
+        key = (templates, family)
+        if key not in self._layouts:
+            self._layouts[key] = layout_file(templates, family)
+        return self._layouts[key]
 
     def _compiler(self, layout: Path, fonts: Path) -> _Compiler:
         compilers = self._threads.compilers
@@ -351,7 +360,7 @@ class TypstEngine:
 
     def write(self, case: Case, options: RenderOptions, variant: str, moment: datetime) -> bytes:
         family = options.family or case.edition.value
-        layout = layout_file(options.templates, family)
+        layout = self.layout(options.templates, family)
         if layout is None:
             raise RenderError(
                 f"template family '{family}' has no Typst layout ({LAYOUT}); use the"
