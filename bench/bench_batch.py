@@ -138,13 +138,17 @@ def naive_pdf(case: Case) -> bytes:
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
 
+    from imrgen.look import load_look, print_css
+    from imrgen.writers.pdf import printable
+
     fonts = FontConfiguration()
     base_url = DEFAULT_TEMPLATES.styles.resolve().as_uri() + "/"
     sheets = [
         weasyprint.CSS(string=text, base_url=base_url, font_config=fonts)
-        for text in DEFAULT_TEMPLATES.stylesheets(("letter.css", "print.css"))
+        for text in [print_css(DEFAULT_TEMPLATES, case.edition.value, "public-body")]
     ]
     html = render_html(case, stylesheets=[])
+    html = printable(html, load_look(DEFAULT_TEMPLATES, case.edition.value))
     data: bytes = weasyprint.HTML(string=html, base_url=base_url).write_pdf(
         stylesheets=sheets, font_config=fonts, pdf_variant="pdf/ua-1", pdf_tags=True
     )

@@ -249,7 +249,8 @@ def options_fingerprint(
         "packages": dependency_versions(),
         "family": options.family,
         "lang": options.lang,
-        "pdf_variant": options.pdf_variant,
+        "engine": options.engine,
+        "pdf_variant": options.pdf.variant,
         "embed_data": options.embed_data,
         "extras": sorted(options.extras.items()),
         "public": public,
@@ -287,7 +288,7 @@ def _policy_text() -> str:
 # The work itself: runs in a pool worker, a Dask worker, or in this process
 
 
-_WARMED: set[tuple[str, bool]] = set()
+_WARMED: set[tuple[str, bool, str | None]] = set()
 
 
 def _tiny_case(edition: Edition) -> Case:
@@ -307,27 +308,47 @@ def _tiny_case(edition: Edition) -> Case:
     )
 
 
-def warm(formats: Sequence[str], public: bool = False) -> None:
-    """Load once per process what every letter needs (WeasyPrint, fonts, stylesheets, compiled
-    templates, readers, the redaction policy) by rendering a tiny case in each format and
-    edition. Warming is only an optimisation: a failure here shows up again in the real job."""
+def warm(
+    formats: Sequence[str],
+    public: bool = False,
+    engine: str | None = None,
+    before_fork: bool = False,
+) -> None:
+    """Load once per process what every letter needs (WeasyPrint or the Typst compiler, fonts,
+    stylesheets, compiled templates, readers, the redaction policy) by rendering a tiny case in
+    each format and edition, with the PDF engine the batch uses. Warming is only an
+    optimisation: a failure here shows up again in the real job.
+
+    Typst's compiler starts threads of its own, which a forked child does not have: a worker
+    forked from a process that has run it would wait for them forever. So `before_fork` warms
+    everything but a Typst PDF, which each worker then warms for itself."""
     with contextlib.suppress(Exception):
         readers()
+    options = RenderOptions(engine=engine)
     for fmt in formats:
-        if (fmt, public) in _WARMED:
-            continue
-        _WARMED.add((fmt, public))
         for edition in Edition:
             with contextlib.suppress(Exception):
                 case = _tiny_case(edition)
+                key = (fmt, public, _engine_of(fmt, case, options))
+                if key in _WARMED or (before_fork and key[2] == "typst"):
+                    continue
+                _WARMED.add(key)
                 if public:
                     case = _redact_function()(case)
-                get_writer(fmt).write(case, RenderOptions())
+                get_writer(fmt).write(case, options)
 
 
-def _pool_worker_start(formats: Sequence[str], public: bool) -> None:
+def _engine_of(fmt: str, case: Case, options: RenderOptions) -> str | None:
+    if fmt != "pdf":
+        return None
+    from .writers.pdf import engine_for
+
+    return engine_for(case, options)
+
+
+def _pool_worker_start(formats: Sequence[str], public: bool, engine: str | None = None) -> None:
     _die_with_parent()
-    warm(formats, public)
+    warm(formats, public, engine)
     # What warming loaded (modules, fonts, stylesheets, templates) lives as long as the worker:
     # out of the collector's sight, each collection walks only what the letters make.
     gc.freeze()
@@ -390,7 +411,7 @@ def run_job(job: Job) -> InputResult:
     """Load or parse one input, redact it if asked, write each missing format atomically. Never
     raises: a failure comes back as an error result that names the input."""
     started = time.perf_counter()
-    warm(job.formats, job.public)
+    warm(job.formats, job.public, job.options.engine)
     sha: str | None = None
     try:
         out_dir = Path(job.out_dir)
@@ -601,8 +622,9 @@ def _remove_stale_parts(out_dir: Path) -> None:
 def _local_results(
     jobs: list[Job], workers: int, formats: Sequence[str], public: bool
 ) -> Generator[InputResult, None, None]:
+    engine = jobs[0].options.engine if jobs else None
     if workers <= 1:
-        warm(formats, public)
+        warm(formats, public, engine)
         for job in jobs:
             yield run_job(job)
         return
@@ -618,9 +640,9 @@ def _local_results(
         broken: list[Job] = []
         pool = ProcessPoolExecutor(
             max_workers=1 if alone else workers,
-            mp_context=_pool_context(formats, public),
+            mp_context=_pool_context(formats, public, engine),
             initializer=_pool_worker_start,
-            initargs=(formats, public),
+            initargs=(formats, public, engine),
         )
         try:
             pending: dict[Future[InputResult], Job] = {}
@@ -651,12 +673,21 @@ def _local_results(
             suspects.extend(reversed(broken))
 
 
-def _pool_context(formats: Sequence[str], public: bool) -> multiprocessing.context.BaseContext:
-    """Fork when it is safe (POSIX, and no other thread in this process that a child could
-    inherit mid-lock): warm this process once and every worker starts warm, sharing its pages.
-    Otherwise spawn, and each worker warms itself in its initializer."""
-    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
-        warm(formats, public)
+def _pool_context(
+    formats: Sequence[str], public: bool, engine: str | None = None
+) -> multiprocessing.context.BaseContext:
+    """Fork when it is safe (POSIX, no other thread in this process that a child could inherit
+    mid-lock, and Typst not yet run here: its threads do not survive a fork): warm this process
+    once and every worker starts warm, sharing its pages. Otherwise spawn, and each worker warms
+    itself in its initializer."""
+    from .writers.typst import compiler_started
+
+    if (
+        "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+        and not compiler_started()
+    ):
+        warm(formats, public, engine, before_fork=True)
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context("spawn")
 

@@ -32,6 +32,7 @@ from .loading import CASE_SUFFIXES, load_case
 from .model import Case
 from .templates import TemplateSet
 from .writers import RenderOptions, get_writer
+from .writers.pdf import PdfWriter, engine_for
 
 HOST = "127.0.0.1"
 HTML_FIRST = 0.1  # seconds the page images wait after new HTML goes out
@@ -185,8 +186,10 @@ class Preview:
         letter: str = "public-body",
         lang: str = "en",
         scale: float = PAGE_SCALE,
+        engine: str | None = None,
     ) -> None:
         self.examples = examples.resolve()
+        self.engine = engine  # the PDF engine; None: the one `imrgen render` would use
         self.templates = templates or TemplateSet()
         self.family = family
         self.letter = letter
@@ -318,8 +321,11 @@ class Preview:
     def apply(self, touch: Touch) -> None:
         if touch.templates:
             self.cache.forget(caches.TEMPLATES)  # compiled from the old text
-        if touch.styles:
-            self.cache.forget(caches.STYLES)  # the pdf writer's, parsed from the old text
+        if touch.styles or touch.templates:
+            # The pdf writer keeps parsed stylesheets (in this preview's own cache), the looks
+            # they come from (look.yaml in the styles folder and the families) and compiled
+            # layouts; a save makes them stale.
+            self._pdf_writer().forget(self.cache)
         with self._lock:
             keys = set(touch.letters)
             reload = set(touch.cases)
@@ -388,9 +394,24 @@ class Preview:
             family=self.family,
             lang=self.lang,
             letter=self.letter,
+            engine=self.engine,
             embed_data=False,
             cache=self.cache,
         )
+
+    def _pdf_writer(self) -> PdfWriter:
+        writer = get_writer("pdf")
+        assert isinstance(writer, PdfWriter)
+        return writer
+
+    def engine_of(self, case: Case | None) -> str | None:
+        """The engine this letter's printed pages (and `imrgen render`'s PDF) are laid out by."""
+        if case is None:
+            return None
+        try:
+            return engine_for(case, self._options())
+        except Exception:  # an unknown family shows as the letter's error, not here
+            return None
 
     def render_html(self, key: str, reload: bool = True) -> None:
         """Render a letter's HTML, loading its case again if it changed (or has not loaded);
@@ -524,6 +545,7 @@ class Preview:
                 "pages_stale": key in self._dirty or key == self._rendering,
                 "errors": [e.to_json() for e in (letter.error, letter.pages_error) if e],
                 "original": original,
+                "engine": self.engine_of(letter.case),
             }
 
     # -- threads -----------------------------------------------------------------------------
@@ -749,6 +771,11 @@ def letter_page(preview: Preview, key: str) -> bytes | None:
             f"<section class='column'><h2>Published original: {name}</h2>"
             f"<div class='scroll pages' id='original'>{images}</div></section>"
         )
+    engine = (
+        f" <span class='engine' id='engine'>({markup.escape(state['engine'])})</span>"
+        if state["engine"]
+        else ""
+    )
     body = (
         f"<header><a href='/'>all letters</a><h1>{markup.escape(key)}</h1>"
         "<span class='status' id='status'></span></header>"
@@ -757,7 +784,7 @@ def letter_page(preview: Preview, key: str) -> bytes | None:
         "<section class='column'><h2>HTML</h2><div class='scroll'>"
         "<iframe id='html' title='the letter as HTML' sandbox='allow-same-origin'></iframe>"
         "</div></section>"
-        "<section class='column'><h2>Printed pages</h2>"
+        f"<section class='column'><h2>Printed pages{engine}</h2>"
         "<div class='scroll pages' id='pages'></div></section>"
         f"{original}</div>"
     )

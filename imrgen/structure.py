@@ -17,6 +17,9 @@ class Block:
     kind: Kind
     text: str
     label: str = ""  # a field's label, or a paragraph's bold lead-in ("Decision rationale:")
+    # The end of a heading set in regular weight (an item's decision word, "Upheld"), if any.
+    plain: str = ""
+    classes: tuple[str, ...] = ()  # the HTML element's classes ("credential", "basis", ...)
 
     @property
     def full_text(self) -> str:
@@ -31,13 +34,59 @@ def _text(element: lxml.html.HtmlElement) -> str:
     return "\n".join(line for line in lines if line)
 
 
+HeaderRow = tuple[Block | None, ...]  # (label, value) pairs left to right; None: a blank pair
+
+
+@dataclass(frozen=True)
+class Letter:
+    """What the writers need of a letter: its title, its blocks in reading order, and the
+    header table's rows as laid out (with the blank pairs where the table has blank cells)."""
+
+    title: str
+    blocks: tuple[Block, ...]
+    header_rows: tuple[HeaderRow, ...]
+
+
+def letter_from_html(html: str) -> Letter:
+    """The letter structure of a letter's HTML."""
+    root = lxml.html.document_fromstring(html.encode("utf-8"))
+    title = root.find("head/title")
+    return Letter(
+        title=" ".join(title.text_content().split()) if title is not None else "",
+        blocks=tuple(_blocks(root)),
+        header_rows=tuple(_header_rows(root)),
+    )
+
+
+def _header_rows(root: lxml.html.HtmlElement) -> list[HeaderRow]:
+    rows: list[HeaderRow] = []
+    table = root.find(".//table[@class='case-header']")
+    if table is None:
+        return rows
+    for tr in table.iter("tr"):
+        row: list[Block | None] = []
+        for cell in tr:
+            if cell.tag == "th":
+                value = cell.getnext()
+                row.append(Block("field", _text(value) if value is not None else "", _text(cell)))
+            elif cell.tag == "td" and "empty" in (cell.get("class") or "").split():
+                span = cell.get("colspan", "1")
+                row.extend([None] * max(1, int(span) // 2 if span.isdigit() else 1))
+        if row:
+            rows.append(tuple(row))
+    return rows
+
+
 def blocks_from_html(html: str) -> list[Block]:
     """The blocks of a letter's HTML, in reading order."""
     try:
         root = lxml.html.document_fromstring(html.encode("utf-8"))
     except lxml.etree.ParserError:
         return []  # no document at all ("", "<!"): a letter with no blocks, refused as such
+    return _blocks(root)
 
+
+def _blocks(root: lxml.html.HtmlElement) -> list[Block]:
     body = root.find("body")
     if body is None:
         return []
@@ -52,8 +101,11 @@ def blocks_from_html(html: str) -> list[Block]:
             kind: Kind = "title" if "title" in (element.get("class") or "").split() else "heading"
             out.append(Block(kind, _text(element)))
         elif tag == "h2":
-            out.append(Block("subheading", _text(element)))
+            decision = element.find("span[@class='decision']")
+            plain = _text(decision) if decision is not None and not decision.tail else ""
+            out.append(Block("subheading", _text(element), plain=plain))
         else:
+            classes = tuple((element.get("class") or "").split())
             label_el = element.find("span[@class='label']")
             if (
                 label_el is not None
@@ -62,7 +114,7 @@ def blocks_from_html(html: str) -> list[Block]:
             ):
                 label = _text(label_el)
                 rest = _text(element)[len(label) :].strip()
-                out.append(Block("para", rest, label))
+                out.append(Block("para", rest, label, classes=classes))
             else:
-                out.append(Block("para", _text(element)))
+                out.append(Block("para", _text(element), classes=classes))
     return out

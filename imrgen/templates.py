@@ -223,10 +223,13 @@ def render_html(
     if letter not in LETTERS:
         raise ImrgenError(f"unknown letter '{letter}'; available: {', '.join(LETTERS)}")
     env = environment(templates, family, check_language(lang), cache)
+    from .look import load_look  # imrgen.look reads TemplateSet from this module
+
     try:
         template = env.get_template(LETTERS[letter])
         return template.render(
             case=case,
+            look=load_look(templates, family).as_dict(),
             lang=lang,
             stylesheets=templates.stylesheets() if stylesheets is None else stylesheets,
         )

@@ -44,7 +44,8 @@ from imrgen.writers import RenderOptions, get_writer
 from imrgen.writers import docx as docx_writer
 
 LETTERS = REAL_LETTERS
-FONT = "Liberation Serif"
+FONT = "Liberation Serif"  # the body's face (styles/look.yaml)
+SANS = "Liberation Sans"  # the header table's
 WRITER = get_writer("docx")
 
 FULL_HEADER = SHARED / "corpus" / "dwc-2016" / "CM16-0213037.pdf"  # 2015, all seven fields
@@ -62,8 +63,8 @@ def case_of(path: Path) -> Case:
 
 
 @cache
-def render(path: Path, embed: bool = True) -> bytes:
-    return WRITER.write(case_of(path), RenderOptions(embed_data=embed))
+def render(path: Path, embed: bool = True, letter: str = "public-body") -> bytes:
+    return WRITER.write(case_of(path), RenderOptions(embed_data=embed, letter=letter))
 
 
 def open_doc(data: bytes) -> Any:
@@ -109,11 +110,16 @@ def test_paragraphs_are_the_html_blocks_with_word_styles(path: Path) -> None:
     blocks = [b for b in html_blocks(case) if b.kind != "field"]
     styles = {"heading": "Heading 1", "subheading": "Heading 2", "para": "Normal"}
     expected = [(styles[b.kind], b.full_text) for b in blocks]
-    assert [(p.style.name, p.text) for p in doc.paragraphs] == expected
-    # A lead-in label is one bold run and nothing else in the paragraph is bold.
-    for block, paragraph in zip(blocks, doc.paragraphs, strict=True):
+    # Between blocks, the published letters' empty paragraphs (styles/look.yaml: paragraph_gap).
+    assert [(p.style.name, p.text) for p in doc.paragraphs if p.text] == expected
+    assert any(not p.text for p in doc.paragraphs)
+    # A lead-in label is one bold run and nothing else in the paragraph is bold; the credential
+    # labels are in regular weight, as published.
+    written = [p for p in doc.paragraphs if p.text]
+    for block, paragraph in zip(blocks, written, strict=True):
         bold = [r.text for r in paragraph.runs if r.bold]
-        assert bold == ([block.label] if block.label else [])
+        lead_in = block.label and "credential" not in block.classes
+        assert bold == ([block.label] if lead_in else [])
 
 
 def test_the_docx_adds_no_words_to_the_letter() -> None:
@@ -152,6 +158,8 @@ def test_header_is_a_four_column_table_with_shaded_bold_labels() -> None:
             if index % 2 == 0 and text.endswith(":"):
                 assert shading is not None and shading.get(qn("w:fill")) == "D9D9D9"
                 assert style == "CaseHeaderLabel"
+            elif not text:  # the first row's blank half: one shaded cell, as published
+                assert shading is not None and shading.get(qn("w:fill")) == "D9D9D9"
             else:
                 assert shading is None
                 assert style == "CaseHeaderValue"
@@ -198,10 +206,14 @@ def test_a_spanish_letter_keeps_the_layout_and_reads_back() -> None:
     rows = cell_texts(doc.tables[0])
     assert [len(r) for r in rows] == [3, 4, 4, 4]
     assert rows[0][1:] == ["CM16-0213037", ""] and rows[0][0] != "Case Number:"
-    assert doc.paragraphs[0].style.name == "Heading 1"
-    assert doc.paragraphs[0].text != "HOW THE IMR FINAL DETERMINATION WAS MADE"
+    written = [p for p in doc.paragraphs if p.text]
+    assert written[0].style.name == "Heading 1"
+    assert written[0].text != "HOW THE IMR FINAL DETERMINATION WAS MADE"
+    # The published body has no footer; the full letter numbers its pages in its language.
+    assert not doc.sections[0].footer.paragraphs[0].text
+    full = open_doc(WRITER.write(case, RenderOptions(lang="es", letter="full")))
     words = translations("es").gettext("Page %(page)s of %(pages)s")
-    assert doc.sections[0].footer.paragraphs[0].text == words % {"page": 1, "pages": 1}
+    assert full.sections[0].footer.paragraphs[0].text == words % {"page": 1, "pages": 1}
     assert doc.core_properties.language == "es-US"
     title = doc.core_properties.title  # the HTML's title, translated like the rest
     assert title.endswith(" CM16-0213037") and not title.startswith("Independent")
@@ -213,6 +225,7 @@ def test_a_letter_without_header_has_no_table() -> None:
     doc = open_doc(render(NO_HEADER))
     assert doc.tables == []
     assert doc.paragraphs[0].style.name == "Heading 1"
+    assert doc.paragraphs[0].text == "HOW THE IMR FINAL DETERMINATION WAS MADE"
 
 
 def test_heading_styles_are_centered_bold_black_and_the_body_is_normal() -> None:
@@ -239,7 +252,9 @@ def test_heading_styles_are_centered_bold_black_and_the_body_is_normal() -> None
 
 
 def test_us_letter_with_one_inch_margins_and_page_x_of_y_fields() -> None:
-    doc = open_doc(render(FULL_HEADER))
+    # The full letter numbers its pages (the published body has none: styles/look.yaml).
+    assert not open_doc(render(FULL_HEADER)).sections[0].footer.paragraphs[0].text
+    doc = open_doc(render(FULL_HEADER, letter="full"))
     section = doc.sections[0]
     assert (section.page_width, section.page_height) == (Inches(8.5), Inches(11))
     margins = (section.top_margin, section.bottom_margin, section.left_margin)
@@ -266,7 +281,7 @@ def _theme_attributes(xml: bytes) -> list[str]:
 
 
 def test_fonts_are_explicit_everywhere_and_no_theme_is_left() -> None:
-    files = entries(render(FULL_HEADER))
+    files = entries(render(FULL_HEADER, letter="full"))
     assert not any("theme" in name for name in files)
     for name in ("word/styles.xml", "word/document.xml", "word/footer1.xml", "word/settings.xml"):
         assert _theme_attributes(files[name]) == [], name
@@ -284,16 +299,17 @@ def test_fonts_are_explicit_everywhere_and_no_theme_is_left() -> None:
     for where, fonts in font_sets.items():
         assert fonts is not None, where
         found = {k.split("}")[1]: v for k, v in fonts.attrib.items()}
-        assert found == {"ascii": FONT, "hAnsi": FONT, "eastAsia": FONT, "cs": FONT}, where
+        face = SANS if where in ("CaseHeaderLabel", "CaseHeaderValue", "TableGrid") else FONT
+        assert found == {"ascii": face, "hAnsi": face, "eastAsia": face, "cs": face}, where
     font_table = etree.fromstring(files["word/fontTable.xml"])
-    assert [f.get(qn("w:name")) for f in font_table] == [FONT]
+    assert [f.get(qn("w:name")) for f in font_table] == [SANS, FONT]
     # No other face is named anywhere: not in a run, a style, the footer or a math setting.
     named = set()
     for name, blob in files.items():
         if name.endswith(".xml"):
             for element in etree.fromstring(blob).iter(qn("w:rFonts")):
                 named |= set(element.attrib.values())
-    assert named == {FONT}
+    assert named == {FONT, SANS}
     assert not any(b"Cambria" in blob or b"Calibri" in blob for blob in files.values())
 
 
@@ -737,7 +753,7 @@ def test_libreoffice_converts_the_letters_with_our_font(tmp_path: Path) -> None:
     sources = []
     for path in LIBREOFFICE_CASES:
         sources.append(tmp_path / f"{path.stem}.docx")
-        sources[-1].write_bytes(render(path))
+        sources[-1].write_bytes(render(path, letter="full"))
     out = tmp_path / "pdf"
     _soffice(tmp_path, "pdf", sources, out)
     for path, source in zip(LIBREOFFICE_CASES, sources, strict=True):
@@ -766,8 +782,10 @@ def test_libreoffice_converts_the_letters_with_our_font(tmp_path: Path) -> None:
             ["pdffonts", str(pdf)], capture_output=True, text=True, check=True
         ).stdout
         names = {line.split()[0].split("+")[-1] for line in fonts.splitlines()[2:]}
-        assert {"LiberationSerif", "LiberationSerif-Bold"} <= names, names
-        assert names == {"LiberationSerif", "LiberationSerif-Bold"}, (path.name, names)
+        serif = {"LiberationSerif", "LiberationSerif-Bold"}
+        sans = {"LiberationSans", "LiberationSans-Bold"}
+        assert serif <= names, names
+        assert names in (serif, serif | sans), (path.name, names)
 
 
 RESAVED = [FULL_HEADER, MODIFIED, NO_HEADER, CORPUS[14]]

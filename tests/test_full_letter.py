@@ -45,6 +45,11 @@ def test_full_letter_has_every_part(case: imrgen.Case, fmt: str) -> None:
     assert "Labor Code section 4610.6(h)" in text
     assert "Specialty: Family Practice. Licensed in: California,North Carolina." in text
     assert text.index("Your right to appeal") < text.index("HOW THE IMR FINAL DETERMINATION")
+    # The return address, a reference block and a salutation, in that order, before the title.
+    reference = "Independent Medical Review case: CM16-0213037 Injured on: 10/13/2016"
+    assert text.index("Independent Review Organization") < text.index("December 9, 2016")
+    assert text.index(reference) < text.index("Dear Dana Q. Sample:")
+    assert text.index("Dear Dana Q. Sample:") < text.index("has completed the Independent")
     for secret in ("Pat Confidential", "1968", "WC-2016-0048213", "555-0142", "dana.sample@"):
         assert secret not in text
 
@@ -81,7 +86,10 @@ def test_full_letter_reads_back_as_the_determination(
 
 def test_spanish_full_letter(case: imrgen.Case) -> None:
     text = flat(imrgen.render(case, "txt", imrgen.RenderOptions(letter="full", lang="es")))
-    assert text.startswith("9 de diciembre de 2016")
+    # The sender's return address (styles/look.yaml: letterhead.lines), then the date.
+    sender = "Independent Review Organization Independent Medical Review Unit P.O. Box 0000,"
+    assert text.startswith(sender)
+    assert text.index("9 de diciembre de 2016") < text.index("Caso de Revisión Médica")
     assert "dentro de los 30 días siguientes" in text
     assert "se confirma la denegación. Este tratamiento no es médicamente necesario." in text
 
@@ -90,3 +98,4 @@ def test_public_body_is_the_default_and_carries_no_party(case: imrgen.Case) -> N
     text = flat(imrgen.render(case, "txt"))
     assert text.startswith("Case Number: CM16-0213037")
     assert "Dana" not in text and "Fictional" not in text
+    assert "Independent Review Organization" not in text and "Injured on" not in text

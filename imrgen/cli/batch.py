@@ -8,6 +8,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ..errors import ImrgenError
+from ..writers import ENGINES
 from . import INPUT_KINDS, POLICY_HELP, Subparsers, format_help, output_folder
 from .sign import add_signing_arguments, sign_request
 
@@ -20,7 +21,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
     from ..batch import run
     from ..redaction import load_policy
-    from ..writers import parse_formats
+    from ..writers import RenderOptions, parse_formats
     from .progress import progress_bar
 
     formats = parse_formats(args.formats)
@@ -63,6 +64,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             policy=policy,
             jobs=args.jobs,
             scheduler=args.scheduler,
+            options=RenderOptions(engine=args.engine),
             progress=report,
             sign=signing,
         )
@@ -123,6 +125,12 @@ def register(sub: Subparsers) -> None:
         "--scheduler",
         metavar="ADDRESS",
         help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786 (workers must share the folders)",
+    )
+    p.add_argument(
+        "--engine",
+        choices=ENGINES,
+        help="the PDF's layout engine (default: typst for the families imrgen ships, weasyprint"
+        " for a designer's own, whose CSS only WeasyPrint reads)",
     )
     p.add_argument(
         "-q", "--quiet", action="store_true", help="no progress bar and no summary; errors only"

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..errors import ImrgenError
+from ..writers import ENGINES
 from . import (
     CASE_SUFFIXES,
     INPUT_KINDS,
@@ -130,12 +131,13 @@ def cmd_render(args: argparse.Namespace) -> int:
     from ..files import write_atomic
     from ..i18n import check_language
     from ..rules import check_file, error_findings, format_findings, raise_for_errors
-    from ..writers import RenderOptions, get_writer, parse_formats
+    from ..writers import PdfOptions, RenderOptions, get_writer, parse_formats
 
     formats = parse_formats(args.formats)
     options = RenderOptions(
         family=args.family,
-        pdf_variant=args.pdf_variant,
+        engine=args.engine,
+        pdf=PdfOptions(variant=args.pdf_variant),
         embed_data=not args.no_embed,
         lang=check_language(args.lang),
         letter=args.letter,
@@ -213,6 +215,12 @@ def register(sub: Subparsers) -> None:
         default="pdf/ua-1",
         choices=["pdf/ua-1", "pdf/a-3b"],
         help="pdf/ua-1: accessible (default); pdf/a-3b: archival, with the case attached",
+    )
+    p.add_argument(
+        "--engine",
+        choices=ENGINES,
+        help="the PDF's layout engine (default: typst for the families imrgen ships, weasyprint"
+        " for a designer's own, whose CSS only WeasyPrint reads)",
     )
     p.add_argument(
         "--no-embed",

@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 from ..errors import ImrgenError
+from ..writers import ENGINES
 from . import Subparsers
 
 
@@ -31,7 +32,14 @@ def cmd_preview(args: argparse.Namespace) -> int:
     if args.family:
         templates.chain(args.family)  # an unknown family fails here, with the known ones
     check_language(args.lang)
-    preview = Preview(examples, templates, family=args.family, letter=args.letter, lang=args.lang)
+    preview = Preview(
+        examples,
+        templates,
+        family=args.family,
+        letter=args.letter,
+        lang=args.lang,
+        engine=args.engine,
+    )
     running = serve(preview, args.port)
     count = len(preview.letters)
     print(
@@ -79,6 +87,13 @@ def register(sub: Subparsers) -> None:
     )
     p.add_argument("--lang", default="en", help="the letters' language (default: en)")
     p.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000)")
+    p.add_argument(
+        "--engine",
+        choices=ENGINES,
+        help="the PDF's layout engine (default: typst for the families imrgen ships, weasyprint"
+        " for a designer's own, whose CSS only WeasyPrint reads)",
+    )
+
     p.set_defaults(func=cmd_preview)
 
     p = sub.add_parser("new-family", help="make a template family that starts as a copy of another")

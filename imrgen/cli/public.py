@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ImrgenError
+from ..writers import ENGINES
 from . import INPUT_KINDS, POLICY_HELP, Subparsers, format_help, output_folder
 from .sign import add_signing_arguments, sign_request
 
@@ -35,7 +36,7 @@ def cmd_public(args: argparse.Namespace) -> int:
     from ..files import write_atomic
     from ..public import LeakError, public_name, public_version, read_input, read_source
     from ..redaction import load_policy
-    from ..writers import parse_formats
+    from ..writers import RenderOptions, parse_formats
 
     formats = parse_formats(args.formats)
     policy = load_policy(args.policy)
@@ -43,6 +44,7 @@ def cmd_public(args: argparse.Namespace) -> int:
     signing = sign_request(args, args.sign)
     if signing is not None and "pdf" not in formats:
         raise ImrgenError("--sign signs PDF letters: add pdf to --formats")
+    options = RenderOptions(engine=args.engine)
     made_by: dict[str, Path] = {}  # output name -> the input that made it
     failed = 0
     for name in args.inputs:
@@ -55,6 +57,7 @@ def cmd_public(args: argparse.Namespace) -> int:
                 case,
                 formats,
                 policy,
+                options,
                 name=str(source),
                 digest=digest,
                 sign=signing.apply if signing is not None else None,
@@ -124,6 +127,12 @@ def register(sub: Subparsers) -> None:
     )
     public.add_argument("--policy", metavar="POLICY", help=POLICY_HELP)
     public.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    public.add_argument(
+        "--engine",
+        choices=ENGINES,
+        help="the PDF's layout engine (default: typst for the families imrgen ships, weasyprint"
+        " for a designer's own, whose CSS only WeasyPrint reads)",
+    )
     add_signing_arguments(public)
     public.set_defaults(func=cmd_public)
 

@@ -176,12 +176,24 @@ def paragraphs_from_lines(lines: list[Line]) -> list[str]:
     return [join_lines(p) for p in paragraphs]
 
 
+# The contract between imrgen's own PDFs (styles/print.css.j2, imrgen/writers/pdf.py) and this
+# reader, in font ascents (the median line's, 10.7 pt for the body's 12 pt):
+# - the lines of one paragraph (13.8 pt apart: 1.3 ascents) and the rows of the header table
+#   (13.15 pt) are closer than this; the block under a heading starts 20.28 pt lower (1.9
+#   ascents), any other block 27.6 pt lower (an empty line between them);
+NEW_BLOCK_ASCENTS = 1.6
+# - the page body (the page's ArtBox) starts an empty line above a page's first line when that
+#   line starts a block, and right above it when it continues the paragraph of the page before:
+#   a first baseline more than this many font ascents under the ArtBox's top starts a block;
+NEW_BLOCK_AT_PAGE_TOP_ASCENTS = 1.5
+# - lines break at spaces, or after a hyphen between two letters or digits (the PDF writer
+#   keeps a space after such a hyphen from breaking), so a line that ends in a letter or digit
+#   and a hyphen continues the word on the next line.
+_HYPHEN_BREAK = re.compile(r"[^\W_]-$")
+
+
 def paragraphs_from_printed(lines: list[Line]) -> list[str]:
-    """Paragraphs of imrgen's own PDFs, whose layout (styles/print.css) keeps two promises:
-    between paragraphs the baselines lie further apart than twice the font's ascent, within one
-    paragraph (and between the rows of the header table) closer; and a block starts with space
-    above it that the top of a page does not swallow, so only a paragraph continued from the
-    page before starts right under the top of the page body. Lines wrap only at spaces."""
+    """Paragraphs of imrgen's own PDFs, by the contract above."""
     ascent = median(line.top - line.bottom for line in lines)
     paragraphs: list[list[str]] = []
     previous: Line | None = None
@@ -189,15 +201,25 @@ def paragraphs_from_printed(lines: list[Line]) -> list[str]:
         if previous is None:
             new = True
         elif line.page == previous.page:
-            new = previous.bottom - line.bottom > 2.0 * ascent
+            new = previous.bottom - line.bottom > NEW_BLOCK_ASCENTS * ascent
         else:
             body_top = line.top if line.body_top is None else line.body_top
-            new = body_top - line.bottom > 1.5 * ascent
+            new = body_top - line.bottom > NEW_BLOCK_AT_PAGE_TOP_ASCENTS * ascent
         if new:
             paragraphs.append([])
         paragraphs[-1].append(line.text)
         previous = line
-    return [" ".join(" ".join(p).split()) for p in paragraphs]
+    return [_join_printed(p) for p in paragraphs]
+
+
+def _join_printed(lines: list[str]) -> str:
+    text = ""
+    for line in lines:
+        line = " ".join(line.split())
+        if text and not _HYPHEN_BREAK.search(text):
+            text += " "
+        text += line
+    return text
 
 
 class PdfReader:

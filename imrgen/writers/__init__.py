@@ -13,6 +13,15 @@ from ..errors import UnknownFormatError
 from ..model import Case
 from ..templates import DEFAULT_TEMPLATES, TemplateSet, render_html
 
+ENGINES = ("typst", "weasyprint")
+
+
+@dataclass(frozen=True)
+class PdfOptions:
+    """The PDF writer's own options (the other writers ignore them)."""
+
+    variant: str = "pdf/ua-1"  # or "pdf/a-3b": archival, with the case attached as JSON
+
 
 @dataclass(frozen=True)
 class RenderOptions:
@@ -20,7 +29,10 @@ class RenderOptions:
     family: str | None = None  # default: the case's edition
     lang: str = "en"
     letter: str = "public-body"  # or "full": the letter as sent to the parties
-    pdf_variant: str = "pdf/ua-1"  # or "pdf/a-3b": archival, with the case attached as JSON
+    # The layout engine of the PDF: "typst" or "weasyprint"; None: Typst for the families
+    # imrgen ships, WeasyPrint for a designer's own (it reads their CSS).
+    engine: str | None = None
+    pdf: PdfOptions = field(default_factory=PdfOptions)
     embed_data: bool = True  # carry the case itself inside pdf/docx, so parse reads it back exactly
     extras: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
     # What rendering keeps between letters, and who may clear it: the process's own by default

@@ -12,34 +12,32 @@ import zipfile
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from functools import cache
-from html import unescape
+from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 import docx
-import lxml.html
 from docx.document import Document
 from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.opc.constants import CONTENT_TYPE as CT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.packuri import PACKAGE_URI, PackURI
 from docx.opc.part import Part
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsmap, qn
-from docx.shared import Inches, Pt, RGBColor
+from docx.shared import Pt, RGBColor
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
 from ..embedding import case_to_json
 from ..i18n import LOCALES, translations
+from ..look import Look, load_look
 from ..model import Case, Decision
 from ..readers.docx import CASE_ELEMENT, CASE_NAMESPACE, TEXT_DIGEST, text_digest
-from ..structure import Block, blocks_from_html
+from ..structure import Block, HeaderRow, Letter, letter_from_html
+from ..templates import DEFAULT_TEMPLATES, TemplateSet
 from . import RenderOptions, letter_html
-
-FONT = "Liberation Serif"  # metric-compatible with Times New Roman, which the published letters use
-LABEL_SHADING = "D9D9D9"  # the grey of the published letters' header labels
 
 CASE_PARTNAME = "/customXml/item1.xml"
 CASE_PROPS_PARTNAME = "/customXml/itemProps1.xml"
@@ -47,8 +45,6 @@ CASE_PROPS_PARTNAME = "/customXml/itemProps1.xml"
 # Zip entries carry no clock: 1980-01-01 is the zip format's own epoch.
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 FIXED_DATE = datetime(1980, 1, 1, tzinfo=UTC)
-
-COLUMN_WIDTHS = (Inches(1.45), Inches(1.8), Inches(1.6), Inches(1.65))
 
 STYLE_NORMAL = "Normal"
 STYLE_TITLE = "Title"
@@ -75,12 +71,21 @@ _KEEP_STYLES = {
 _DROP_RELS = {RT.CUSTOM_XML, RT.NUMBERING, RT.THEME, RT.FONT_TABLE, RT.WEB_SETTINGS}
 _STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
 
-FONT_TABLE = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    '<w:fonts xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
-    f'<w:font w:name="{FONT}"><w:altName w:val="Times New Roman"/><w:charset w:val="00"/>'
-    '<w:family w:val="roman"/><w:pitch w:val="variable"/></w:font></w:fonts>'
-).encode()
+
+def font_table(look: Look) -> bytes:
+    """word/fontTable.xml: the look's faces, each with the face it stands in for."""
+    entries = "".join(
+        f"<w:font w:name={quoteattr(font.family)}><w:altName w:val={quoteattr(font.stands_for)}/>"
+        f'<w:charset w:val="00"/><w:family w:val="{"swiss" if role == "sans" else "roman"}"/>'
+        '<w:pitch w:val="variable"/></w:font>'
+        for role, font in sorted(look.fonts.items())
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<w:fonts xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+        f"{entries}</w:fonts>"
+    ).encode()
+
 
 APP_PROPERTIES = (
     b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -95,7 +100,7 @@ def language_tag(lang: str) -> str:
     return LOCALES.get(lang, lang).replace("_", "-")
 
 
-def _set_fonts(rpr: Any) -> None:
+def _set_fonts(rpr: Any, face: str) -> None:
     """Name the face for every script, so no theme or fallback font can stand in."""
     fonts = rpr.find(qn("w:rFonts"))
     if fonts is None:
@@ -104,7 +109,7 @@ def _set_fonts(rpr: Any) -> None:
     for key in list(fonts.attrib):
         del fonts.attrib[key]
     for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
-        fonts.set(qn(attr), FONT)
+        fonts.set(qn(attr), face)
 
 
 def _clean_style(style: Any) -> None:
@@ -122,12 +127,14 @@ def _paragraph_style(
     doc: Document,
     name: str,
     *,
+    face: str,
     size: float,
     bold: bool = False,
     align: WD_ALIGN_PARAGRAPH | None = None,
     before: float = 0,
-    after: float = 12,
+    after: float = 0,
     keep_with_next: bool = False,
+    line: float | None = None,
 ) -> None:
     styles = doc.styles
     style = styles[name] if name in styles else styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
@@ -135,23 +142,26 @@ def _paragraph_style(
         style.base_style = styles[STYLE_NORMAL]
     style.quick_style = True
     font = style.font
-    font.name = FONT
+    font.name = face
     font.size = Pt(size)
     font.bold = True if bold else None
     font.color.rgb = RGBColor(0, 0, 0)
+    font.kerning = None
     rpr = style.element.get_or_add_rPr()
-    _set_fonts(rpr)
+    _set_fonts(rpr, face)
     # The same size for complex scripts (python-docx sets w:sz only; the template had others).
     size_cs = rpr.find(qn("w:szCs"))
     if size_cs is None:
         size_cs = OxmlElement("w:szCs")
         rpr.find(qn("w:sz")).addnext(size_cs)
-    size_cs.set(qn("w:val"), str(int(size * 2)))
+    size_cs.set(qn("w:val"), str(round(size * 2)))
     fmt = style.paragraph_format
     fmt.alignment = align
     fmt.space_before = Pt(before)
     fmt.space_after = Pt(after)
-    fmt.line_spacing = 1.0
+    # Word's single spacing (the font's own line height), or an exact height where the look's
+    # line differs from it (the header table's).
+    fmt.line_spacing = Pt(line) if line is not None else 1.0
     fmt.keep_with_next = True if keep_with_next else None
     fmt.widow_control = True
 
@@ -176,8 +186,9 @@ def _add_field(paragraph: Paragraph, instruction: str, placeholder: str) -> None
     paragraph.add_run()._r.append(char("end"))
 
 
-def _template(lang: str) -> Document:
-    """python-docx's default document, trimmed to what a letter uses and styled once."""
+def _template(look: Look, styles_dir: Path, lang: str, letter: str) -> Document:
+    """python-docx's default document, trimmed to what a letter uses and styled once, from the
+    look (imrgen.look): the same values the PDF's stylesheet is generated from."""
     doc = docx.Document()
     part = doc.part
     for rid, rel in list(part.rels.items()):
@@ -188,7 +199,7 @@ def _template(lang: str) -> Document:
         if rel.reltype in (RT.THUMBNAIL, RT.EXTENDED_PROPERTIES):
             del package.rels[rid]
     part.relate_to(
-        Part(PackURI("/word/fontTable.xml"), CT.WML_FONT_TABLE, FONT_TABLE, package),
+        Part(PackURI("/word/fontTable.xml"), CT.WML_FONT_TABLE, font_table(look), package),
         RT.FONT_TABLE,
     )
     package.relate_to(
@@ -221,11 +232,13 @@ def _template(lang: str) -> Document:
             styles.remove(child)
     for style in styles.findall(qn("w:style")):
         _clean_style(style)
+    body = look.body
+    serif = look.font(body.font).family
     defaults = styles.find(qn("w:docDefaults"))
     default_rpr = defaults.find(f"{qn('w:rPrDefault')}/{qn('w:rPr')}")
-    _set_fonts(default_rpr)
-    for tag, value in (("w:sz", "24"), ("w:szCs", "24")):
-        default_rpr.find(qn(tag)).set(qn("w:val"), value)
+    _set_fonts(default_rpr, serif)
+    for tag in ("w:sz", "w:szCs"):
+        default_rpr.find(qn(tag)).set(qn("w:val"), str(round(body.size * 2)))
     # The proofing language of every run: the letter's.
     language = default_rpr.find(qn("w:lang"))
     language.set(qn("w:val"), language_tag(lang))
@@ -233,108 +246,135 @@ def _template(lang: str) -> Document:
     default_ppr = defaults.find(f"{qn('w:pPrDefault')}/{qn('w:pPr')}")
     spacing = default_ppr.find(qn("w:spacing"))
     spacing.attrib.clear()
-    spacing.set(qn("w:after"), "240")
+    spacing.set(qn("w:after"), "0")
     spacing.set(qn("w:line"), "240")
     spacing.set(qn("w:lineRule"), "auto")
-
-    _paragraph_style(doc, STYLE_NORMAL, size=12)
-    _paragraph_style(
-        doc,
-        STYLE_TITLE,
-        size=14,
-        bold=True,
-        align=WD_ALIGN_PARAGRAPH.CENTER,
-        before=12,
-        keep_with_next=True,
-    )
+    # Word 2007 kerns nothing (no w:kern anywhere), and its widow control keeps two lines.
+    _paragraph_style(doc, STYLE_NORMAL, face=serif, size=body.size)
+    for name, heading in (
+        (STYLE_TITLE, look.title),
+        (STYLE_HEADING, look.heading),
+        (STYLE_SUBHEADING, look.subheading),
+    ):
+        # The space above a heading is an empty paragraph, as in the published letters; the
+        # space below it is the heading's own.
+        _paragraph_style(
+            doc,
+            name,
+            face=look.font(heading.font).family,
+            size=heading.size,
+            bold=heading.bold,
+            align=WD_ALIGN_PARAGRAPH.CENTER if heading.align == "center" else None,
+            before=heading.space_before,
+            after=heading.space_after,
+            keep_with_next=heading.keep_with_next,
+        )
     # python-docx's Title rules itself off with a theme-coloured border: no theme may be left.
     title_ppr = doc.styles[STYLE_TITLE].element.find(qn("w:pPr"))
     for border in title_ppr.findall(qn("w:pBdr")) if title_ppr is not None else []:
         title_ppr.remove(border)
     _paragraph_style(
-        doc,
-        STYLE_HEADING,
-        size=12,
-        bold=True,
-        align=WD_ALIGN_PARAGRAPH.CENTER,
-        before=6,
-        keep_with_next=True,
+        doc, STYLE_FOOTER, face=serif, size=look.footer_size, align=WD_ALIGN_PARAGRAPH.CENTER
     )
-    _paragraph_style(doc, STYLE_SUBHEADING, size=12, bold=True, keep_with_next=True)
-    _paragraph_style(doc, STYLE_FOOTER, size=10, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
-    _paragraph_style(doc, STYLE_LABEL, size=10, bold=True, after=0)
-    _paragraph_style(doc, STYLE_VALUE, size=10, after=0)
+    table = look.header_table
+    sans = look.font(table.font).family
+    line = None if table.line == round(table.size * 1.15, 2) else table.line
+    _paragraph_style(doc, STYLE_LABEL, face=sans, size=table.size, bold=table.label_bold, line=line)
+    _paragraph_style(doc, STYLE_VALUE, face=sans, size=table.size, line=line)
     table_style = doc.styles[STYLE_TABLE]
-    table_style.font.name = FONT
-    _set_fonts(table_style.element.get_or_add_rPr())
+    table_style.font.name = sans
+    _set_fonts(table_style.element.get_or_add_rPr(), sans)
 
+    page = look.page
     section = doc.sections[0]
-    section.page_width, section.page_height = Inches(8.5), Inches(11)
-    section.top_margin = section.bottom_margin = Inches(1)
-    section.left_margin = section.right_margin = Inches(1)
-    section.header_distance = section.footer_distance = Inches(0.5)
-    footer = section.footer.paragraphs[0]
-    footer.style = doc.styles[STYLE_FOOTER]
-    # "Page X of Y" in the letter's language (the same message as the PDF's footer), with
-    # the numbers as fields that Word and LibreOffice compute.
-    rest = translations(lang).gettext("Page %(page)s of %(pages)s")
-    for marker, instruction in (("%(page)s", "PAGE"), ("%(pages)s", "NUMPAGES")):
-        before, _, rest = rest.partition(marker)
-        if before:
-            footer.add_run(before)
-        _add_field(footer, instruction, "1")
-    if rest:
-        footer.add_run(rest)
+    section.page_width, section.page_height = Pt(page.width), Pt(page.height)
+    section.top_margin, section.bottom_margin = Pt(page.margin.top), Pt(page.margin.bottom)
+    section.left_margin, section.right_margin = Pt(page.margin.left), Pt(page.margin.right)
+    section.header_distance = section.footer_distance = Pt(page.margin.top / 2)
+    if look.letterhead.image:
+        _letterhead(section, look, styles_dir)
+    if look.footer[letter]:  # type: ignore[index]
+        footers = [section.footer]
+        if section.different_first_page_header_footer:
+            footers.append(section.first_page_footer)  # page 1 has the letterhead's header
+        for footer_part in footers:
+            footer = footer_part.paragraphs[0]
+            footer.style = doc.styles[STYLE_FOOTER]
+            # "Page X of Y" in the letter's language (the same message as the PDF's footer),
+            # with the numbers as fields that Word and LibreOffice compute.
+            rest = translations(lang).gettext("Page %(page)s of %(pages)s")
+            for marker, instruction in (("%(page)s", "PAGE"), ("%(pages)s", "NUMPAGES")):
+                before, _, rest = rest.partition(marker)
+                if before:
+                    footer.add_run(before)
+                _add_field(footer, instruction, "1")
+            if rest:
+                footer.add_run(rest)
     return doc
 
 
+# What a word processor leaves between the end of a header that reaches past the top margin and
+# the body (measured with LibreOffice 7 on the corpus letters: 1.75 pt).
+HEADER_BODY_GAP = 1.75
+
+
+def _letterhead(section: Any, look: Look, styles_dir: Path) -> None:
+    """The letterhead image in the first page's header, at its place on the published page
+    (its right edge past the right margin, as there), with the look's alternative text. The
+    header reaches down to where page 1's body starts (letterhead.body_top), as the published
+    letters' does: Word and LibreOffice start the body under a header taller than the margin."""
+    head = look.letterhead
+    section.different_first_page_header_footer = True
+    section.header_distance = Pt(head.top)
+    paragraph = section.first_page_header.paragraphs[0]
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    fmt = paragraph.paragraph_format
+    fmt.right_indent = Pt(look.page.margin.left + look.page.text_width - head.left - head.width)
+    fmt.space_before = fmt.space_after = Pt(0)
+    fmt.line_spacing = Pt(head.body_top - head.top - HEADER_BODY_GAP)
+    fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    run = paragraph.add_run()
+    run.add_picture(str(styles_dir / head.image), width=Pt(head.width), height=Pt(head.height))
+    for doc_pr in run._r.iter(qn("wp:docPr")):
+        doc_pr.set("descr", head.alt)
+        doc_pr.set("name", head.image)
+
+
 @cache
-def template_bytes(lang: str = "en") -> bytes:
-    """The styled, empty letter as a package, built once per process and language."""
+def template_bytes(
+    templates: TemplateSet = DEFAULT_TEMPLATES,
+    family: str = "2015",
+    lang: str = "en",
+    letter: str = "public-body",
+) -> bytes:
+    """The styled, empty letter as a package, built once per process, family look, language
+    and letter kind."""
     buffer = io.BytesIO()
-    _template(lang).save(buffer)
+    look = load_look(templates, family)
+    _template(look, templates.styles, lang, letter).save(buffer)
     return buffer.getvalue()
 
 
 @cache
-def _template_document(lang: str = "en") -> Document:
+def _template_document(
+    templates: TemplateSet = DEFAULT_TEMPLATES,
+    family: str = "2015",
+    lang: str = "en",
+    letter: str = "public-body",
+) -> Document:
     # Loaded back from its bytes, so it is exactly what a reader of the package sees; never
     # changed after this, only copied.
-    return docx.Document(io.BytesIO(template_bytes(lang)))
+    return docx.Document(io.BytesIO(template_bytes(templates, family, lang, letter)))
 
 
-def new_letter(lang: str = "en") -> Document:
+def new_letter(
+    templates: TemplateSet = DEFAULT_TEMPLATES,
+    family: str = "2015",
+    lang: str = "en",
+    letter: str = "public-body",
+) -> Document:
     """A fresh copy of the styled, empty letter: a deep copy costs a third of loading it."""
-    return copy.deepcopy(_template_document(lang))
-
-
-HeaderRow = list[Block | None]  # (label, value) pairs left to right; None: an empty pair
-
-_HEADER_TABLE = re.compile(r'<table class="case-header">.*?</table>', re.DOTALL)
-
-
-def header_rows(html: str, fields: Sequence[Block]) -> list[HeaderRow]:
-    """The header table's rows as the HTML lays them out (whatever the labels' language), with
-    empty pairs where the HTML has empty cells; without such a table, the fields two by two."""
-    match = _HEADER_TABLE.search(html)
-    if match is None:
-        return [list(fields[i : i + 2]) for i in range(0, len(fields), 2)]
-    rows: list[HeaderRow] = []
-    for tr in lxml.html.fragment_fromstring(match[0]).iter("tr"):
-        row: HeaderRow = []
-        empty = 0
-        for cell in tr:
-            if cell.tag == "th":
-                value = cell.getnext()
-                text = " ".join(value.text_content().split()) if value is not None else ""
-                row.append(Block("field", text, " ".join(cell.text_content().split())))
-            elif cell.tag == "td" and "empty" in (cell.get("class") or "").split():
-                empty += 1
-                if empty % 2 == 0:
-                    row.append(None)
-        if row:
-            rows.append(row)
-    return rows
+    return copy.deepcopy(_template_document(templates, family, lang, letter))
 
 
 # Characters XML 1.0 cannot carry (controls, U+FFFE, U+FFFF). Visible text shows U+FFFD for
@@ -359,6 +399,11 @@ def _run(text: str, bold: bool = False) -> str:
     return f"<w:r>{props}{''.join(pieces)}</w:r>"
 
 
+def _regular_run(text: str) -> str:
+    """A run in regular weight inside a bold paragraph style (w:b w:val=0)."""
+    return _run(text).replace("<w:r>", '<w:r><w:rPr><w:b w:val="0"/></w:rPr>', 1)
+
+
 def _paragraph(style_id: str | None, runs: str = "", spacing: str = "") -> str:
     """One w:p as XML text. The body is written at python-docx's XML layer (one parse_xml per
     letter) because its object layer spends milliseconds a letter on style look-ups."""
@@ -366,20 +411,36 @@ def _paragraph(style_id: str | None, runs: str = "", spacing: str = "") -> str:
     return f"<w:p>{f'<w:pPr>{props}</w:pPr>' if props else ''}{runs}</w:p>"
 
 
-def _cell(width: int, content: str, span: int = 1, shaded: bool = False) -> str:
+EMPTY_LINE = "<w:p/>"  # the published letters' space between paragraphs: an empty paragraph
+
+
+def _cell(width: int, content: str, look: Look, span: int = 1, shaded: bool = False) -> str:
     props = f'<w:tcW w:w="{width}" w:type="dxa"/>'
     if span > 1:
         props += f'<w:gridSpan w:val="{span}"/>'
     if shaded:
-        props += f'<w:shd w:val="clear" w:color="auto" w:fill="{LABEL_SHADING}"/>'
+        props += f'<w:shd w:val="clear" w:color="auto" w:fill="{look.header_table.shading}"/>'
     return f"<w:tc><w:tcPr>{props}</w:tcPr>{content}</w:tc>"
 
 
-def _header_table(rows: Sequence[HeaderRow], style_ids: dict[str, str], caption: str) -> str:
+def _blank_cell(widths: Sequence[int], style_id: str, look: Look) -> str:
+    """The blank part of a row as one cell over its columns (shaded, as published)."""
+    shaded = look.header_table.blank_shaded
+    return _cell(sum(widths), _paragraph(style_id), look, len(widths), shaded=shaded)
+
+
+def _twips(points: float) -> int:
+    return round(points * 20)
+
+
+def _header_table(
+    rows: Sequence[HeaderRow], style_ids: dict[str, str], caption: str, look: Look
+) -> str:
     """The four-column header table: shaded bold label cells beside their values; the blank
-    part of a row is one cell, as in the published letters. The caption is the table's name
-    for screen readers (Word's alt text), not printed."""
-    widths = [int(w.twips) for w in COLUMN_WIDTHS]
+    part of a row is one (shaded) cell, as in the published letters. The caption is the table's
+    name for screen readers (Word's alt text), not printed."""
+    geometry = look.header_table
+    widths = [_twips(w) for w in geometry.columns]
     columns = 2 * max(2, *(len(row) for row in rows))
     widths += [widths[-1]] * (columns - len(widths))
     label_style, value_style = style_ids[STYLE_LABEL], style_ids[STYLE_VALUE]
@@ -388,28 +449,38 @@ def _header_table(rows: Sequence[HeaderRow], style_ids: dict[str, str], caption:
         cells = []
         blank = 0  # columns of empty pairs not yet written
         column = 0
+
         for pair in [*row, *[None] * (columns // 2 - len(row))]:
             if pair is None:
                 blank += 2
                 column += 2
                 continue
             if blank:
-                start = column - blank
-                cells.append(_cell(sum(widths[start:column]), _paragraph(value_style), blank))
+                cells.append(_blank_cell(widths[column - blank : column], value_style, look))
                 blank = 0
             label = _paragraph(label_style, _run(pair.label))
-            cells.append(_cell(widths[column], label, shaded=True))
-            cells.append(_cell(widths[column + 1], _paragraph(value_style, _run(pair.text))))
+            cells.append(_cell(widths[column], label, look, shaded=True))
+            cells.append(_cell(widths[column + 1], _paragraph(value_style, _run(pair.text)), look))
             column += 2
         if blank:
-            start = column - blank
-            cells.append(_cell(sum(widths[start:column]), _paragraph(value_style), blank))
+            cells.append(_blank_cell(widths[column - blank : column], value_style, look))
         xml_rows.append(f"<w:tr><w:trPr><w:cantSplit/></w:trPr>{''.join(cells)}</w:tr>")
     grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
+    border = round(geometry.border * 8)  # eighths of a point
+    borders = "".join(
+        f'<w:{side} w:val="single" w:sz="{border}" w:space="0" w:color="{geometry.border_color}"/>'
+        for side in ("top", "left", "bottom", "right", "insideH", "insideV")
+    )
+    pad_x, pad_y = _twips(geometry.padding_x), _twips(geometry.padding_y)
     return (
         f'<w:tbl><w:tblPr><w:tblStyle w:val="{style_ids[STYLE_TABLE]}"/>'
-        f'<w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:jc w:val="center"/>'
+        f'<w:tblW w:w="{sum(widths)}" w:type="dxa"/>'
+        f'<w:tblInd w:w="{-pad_x}" w:type="dxa"/>'
+        f"<w:tblBorders>{borders}</w:tblBorders>"
         '<w:tblLayout w:type="fixed"/>'
+        f'<w:tblCellMar><w:top w:w="{pad_y}" w:type="dxa"/><w:left w:w="{pad_x}" w:type="dxa"/>'
+        f'<w:bottom w:w="{pad_y}" w:type="dxa"/><w:right w:w="{pad_x}" w:type="dxa"/>'
+        "</w:tblCellMar>"
         '<w:tblLook w:val="0000" w:firstRow="0" w:lastRow="0" w:firstColumn="0"'
         ' w:lastColumn="0" w:noHBand="1" w:noVBand="1"/>'
         f"<w:tblCaption w:val={quoteattr(caption)}/></w:tblPr>"
@@ -417,42 +488,56 @@ def _header_table(rows: Sequence[HeaderRow], style_ids: dict[str, str], caption:
     )
 
 
-def _body_xml(html: str, style_ids: dict[str, str], caption: str) -> str:
-    blocks = blocks_from_html(html)
-    fields = [b for b in blocks if b.kind == "field"]
+def _body_xml(letter: Letter, style_ids: dict[str, str], caption: str, look: Look) -> str:
+    """The blocks as Word paragraphs, with the published letters' empty paragraphs between
+    them (none right under a heading, none between the credential lines)."""
     parts: list[str] = []
-    after_table = False
-    for block in blocks:
+    first_field = True
+    previous: Block | None = None
+    for block in letter.blocks:
         if block.kind == "field":
-            if block is fields[0]:
+            if first_field:
                 if parts:
                     # The determination after a cover letter (the full letter) starts a page.
                     parts.append('<w:p><w:r><w:br w:type="page"/></w:r></w:p>')
-                parts.append(_header_table(header_rows(html, fields), style_ids, caption))
-                after_table = True
+                parts.append(_header_table(letter.header_rows, style_ids, caption, look))
+                first_field = False
+            previous = block
             continue
+        if previous is not None and _gap_before(block, previous):
+            parts.append(EMPTY_LINE)
         if block.kind == "title":
             parts.append(_paragraph(style_ids[STYLE_TITLE], _run(block.text)))
         elif block.kind == "heading":
-            # A line's space between the header table and the first heading.
-            spacing = '<w:spacing w:before="240"/>' if after_table else ""
-            parts.append(_paragraph(style_ids[STYLE_HEADING], _run(block.text), spacing))
+            parts.append(_paragraph(style_ids[STYLE_HEADING], _run(block.text)))
         elif block.kind == "subheading":
-            parts.append(_paragraph(style_ids[STYLE_SUBHEADING], _run(block.text)))
+            runs = _run(block.text)
+            if block.plain and block.text.endswith(block.plain) and not look.decision_bold:
+                runs = _run(block.text[: -len(block.plain)]) + _regular_run(block.plain)
+            parts.append(_paragraph(style_ids[STYLE_SUBHEADING], runs))
         elif block.label:
-            runs = _run(block.label, bold=True) + (_run(" " + block.text) if block.text else "")
+            bold = look.credential_label_bold if "credential" in block.classes else look.label_bold
+            runs = _run(block.label, bold=bold) + (_run(" " + block.text) if block.text else "")
             parts.append(_paragraph(None, runs))
         else:
             parts.append(_paragraph(None, _run(block.text)))
-        after_table = False
+        previous = block
     return f'<w:body xmlns:w="{nsmap["w"]}">{"".join(parts)}</w:body>'
 
 
-def _add_body(doc: Document, html: str, lang: str) -> None:
+def _gap_before(block: Block, previous: Block) -> bool:
+    """Whether an empty line separates the block from the one before (the PDF's stylesheet
+    makes the same choice: styles/print.css.j2)."""
+    if previous.kind in ("heading", "title"):
+        return False
+    return not ("credential" in block.classes or "letter-date" in previous.classes)
+
+
+def _add_body(doc: Document, letter: Letter, lang: str, look: Look) -> None:
     """The letter's blocks (imrgen.structure) as Word paragraphs, the fields as one table."""
     style_ids = _style_ids()
     caption = translations(lang).gettext("Case header")
-    fragment = parse_xml(_body_xml(html, style_ids, caption))
+    fragment = parse_xml(_body_xml(letter, style_ids, caption, look))
     body = doc.element.body
     section = body.sectPr
     for element in list(fragment):
@@ -478,16 +563,6 @@ def _style_ids() -> dict[str, str]:
     }
 
 
-_TITLE = re.compile(r"<title>(.*?)</title>", re.DOTALL)
-
-
-def letter_title(html: str) -> str:
-    """The letter's title as its HTML gives it (in the letter's language): the document's
-    title property, never a paragraph, so the DOCX adds no words to the letter."""
-    match = _TITLE.search(html)
-    return " ".join(unescape(match[1]).split()) if match else ""
-
-
 def _subject(case: Case) -> str:
     counts = {d: sum(1 for i in case.items if i.decision is d) for d in Decision}
     n = len(case.items)
@@ -501,10 +576,10 @@ def _document_date(case: Case) -> datetime:
     return datetime(decided.year, decided.month, decided.day, tzinfo=UTC) if decided else FIXED_DATE
 
 
-def _set_properties(doc: Document, case: Case, html: str, lang: str) -> None:
+def _set_properties(doc: Document, case: Case, title: str, lang: str) -> None:
     props = doc.core_properties
     when = _document_date(case)
-    props.title = letter_title(html)
+    props.title = title
     props.subject = _subject(case)
     props.author = "imrgen"
     props.last_modified_by = "imrgen"
@@ -591,10 +666,12 @@ def package_bytes(doc: Document) -> bytes:
 
 def build_document(case: Case, options: RenderOptions) -> Document:
     """The letter as a python-docx Document, before packaging."""
-    html = letter_html(case, options, [])
-    doc = new_letter(options.lang)
-    _add_body(doc, html, options.lang)
-    _set_properties(doc, case, html, options.lang)
+    letter = letter_from_html(letter_html(case, options, []))
+    family = options.family or case.edition.value
+    look = load_look(options.templates, family)
+    doc = new_letter(options.templates, family, options.lang, options.letter)
+    _add_body(doc, letter, options.lang, look)
+    _set_properties(doc, case, letter.title, options.lang)
     if options.embed_data:
         _embed(doc, case)
     return doc

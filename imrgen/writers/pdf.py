@@ -1,18 +1,17 @@
-"""PDF: the letter that is mailed, through WeasyPrint from the same HTML as the html writer plus
-styles/print.css. Accessible by default (PDF/UA-1, tagged), archival on request (PDF/A-3b with
-the case attached as JSON), fonts shipped and subset, the same case giving the same bytes."""
+"""PDF: the letter that is mailed, through WeasyPrint from the same HTML as the html writer and
+the stylesheet generated from the family's look (imrgen.look, styles/print.css.j2). Accessible
+by default (PDF/UA-1, tagged), archival on request (PDF/A-3b with the case attached as JSON),
+fonts shipped and subset, the same case giving the same bytes."""
 
 from __future__ import annotations
 
 import io
 import mimetypes
-import os
 import re
-import tempfile
 import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from functools import cache, partial
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -29,12 +28,12 @@ from ..caches import DEFAULT_CACHE, STYLES, RenderCache
 from ..embedding import ATTACHMENT_NAME, case_to_json
 from ..errors import RenderError
 from ..i18n import translations
+from ..look import Look, forget_looks, load_look, print_css
 from ..model import Case
 from ..templates import TemplateSet
-from . import RenderOptions, letter_html
+from . import ENGINES, RenderOptions, letter_html
 
 VARIANTS = ("pdf/ua-1", "pdf/a-3b")
-STYLESHEETS = ("letter.css", "print.css")
 # Dates when a case has no decision date: the zip epoch, as the docx writer uses.
 FIXED_EPOCH = date(1980, 1, 1)
 PRODUCER = "imrgen"
@@ -81,40 +80,56 @@ def allowed_roots(templates: TemplateSet) -> tuple[Path, ...]:
 
 
 # WeasyPrint pitfall: every CSS object of one document must share the FontConfiguration that
-# lays it out, and parsing @font-face copies the font files each time. So one FontConfiguration
-# per process, and the stylesheets parsed once per (template set, language). A lock, because
-# WeasyPrint's font map is not safe to share between threads rendering at once.
-_LOCK = threading.RLock()
-_FONT_CONFIG: FontConfiguration | None = None
+# lays it out, parsing @font-face copies the font files each time, and a font map is not safe
+# to share between threads rendering at once. So each thread has one FontConfiguration and
+# the stylesheets parsed for it: no lock between renders, and no environment variable changed.
+
+
+class ShippedFontConfiguration(FontConfiguration):  # type: ignore[misc]
+    """WeasyPrint's FontConfiguration over an empty Fontconfig configuration, which knows no
+    font but the ones the stylesheet's @font-face rules ship: a character those fonts lack
+    prints as a missing-glyph box (and still extracts as itself), never in some font of this
+    machine that another machine does not have. WeasyPrint 70's __init__, with FcConfigCreate
+    (no configuration file, no fonts) where it loads the machine's configuration."""
+
+    def __init__(self) -> None:
+        from weasyprint.text.ffi import ffi, fontconfig, gobject, pangoft2
+
+        _declare_config_create(ffi)
+        self._config = fontconfig.FcConfigCreate()
+        self.font_map = ffi.gc(pangoft2.pango_ft2_font_map_new(), gobject.g_object_unref)
+        pangoft2.pango_fc_font_map_set_config(
+            ffi.cast("PangoFcFontMap *", self.font_map), self._config
+        )
+        fontconfig.FcConfigDestroy(self._config)  # the font map keeps its own reference
+        self._folder = None
+        self.strut_layouts: dict[Any, Any] = {}
+        self.font_features: dict[Any, Any] = {}
+
+
+_DECLARED: list[bool] = []
+
+
+def _declare_config_create(ffi: Any) -> None:
+    """WeasyPrint's cffi declarations lack FcConfigCreate; declare it once."""
+    if not _DECLARED:
+        ffi.cdef("FcConfig * FcConfigCreate (void);")
+        _DECLARED.append(True)
+
+
+class _ThreadFonts(threading.local):
+    def __init__(self) -> None:
+        self.fonts: FontConfiguration | None = None
+
+
+_PER_THREAD = _ThreadFonts()
 
 
 def font_config() -> FontConfiguration:
-    """The process's one FontConfiguration, which knows no font but the ones print.css ships:
-    Fontconfig starts from an empty configuration instead of the machine's, so a character
-    Liberation Serif lacks prints as a missing-glyph box (and still extracts as itself) rather
-    than in some font of this machine that another machine does not have."""
-    global _FONT_CONFIG
-    with _LOCK:
-        if _FONT_CONFIG is None:
-            _FONT_CONFIG = _pinned_font_configuration()
-    return _FONT_CONFIG
-
-
-def _pinned_font_configuration() -> FontConfiguration:
-    # Fontconfig reads FONTCONFIG_FILE when WeasyPrint creates the configuration, and only then.
-    handle, path = tempfile.mkstemp(prefix="imrgen-fonts-", suffix=".conf")
-    previous = os.environ.get("FONTCONFIG_FILE")
-    try:
-        os.write(handle, b'<?xml version="1.0"?>\n<fontconfig></fontconfig>\n')
-        os.close(handle)
-        os.environ["FONTCONFIG_FILE"] = path
-        return FontConfiguration()
-    finally:
-        if previous is None:
-            os.environ.pop("FONTCONFIG_FILE", None)
-        else:
-            os.environ["FONTCONFIG_FILE"] = previous
-        os.unlink(path)
+    """This thread's one FontConfiguration (see ShippedFontConfiguration)."""
+    if _PER_THREAD.fonts is None:
+        _PER_THREAD.fonts = ShippedFontConfiguration()
+    return _PER_THREAD.fonts
 
 
 # The output intent of PDF/A. WeasyPrint opens its sRGB profile for every PDF/A it writes and
@@ -145,17 +160,30 @@ def fetcher(templates: TemplateSet) -> RestrictedFetcher:
 
 
 def stylesheets(
-    templates: TemplateSet, lang: str, cache: RenderCache = DEFAULT_CACHE
+    templates: TemplateSet,
+    lang: str,
+    family: str = "2015",
+    letter: str = "public-body",
+    cache: RenderCache = DEFAULT_CACHE,
 ) -> tuple[weasyprint.CSS, ...]:
-    """letter.css and print.css parsed once (kept in `cache`), plus the footer's words in the
-    letter's language."""
-    return cache.get(STYLES, (templates, lang), lambda: _parse_stylesheets(templates, lang))
+    """The print stylesheet generated from the family's look (imrgen.look), plus the footer's
+    words in the letter's language where the look gives this letter a footer: parsed once per
+    thread (for its FontConfiguration, which the key holds) and kept in `cache`."""
+    fonts = font_config()
+    return cache.get(
+        STYLES,
+        (fonts, templates, lang, family, letter),
+        lambda: _parse_stylesheets(templates, lang, family, letter),
+    )
 
 
-def _parse_stylesheets(templates: TemplateSet, lang: str) -> tuple[weasyprint.CSS, ...]:
+def _parse_stylesheets(
+    templates: TemplateSet, lang: str, family: str, letter: str
+) -> tuple[weasyprint.CSS, ...]:
     base_url = templates.styles.resolve().as_uri() + "/"
-    texts = templates.stylesheets(STYLESHEETS)
-    texts.append(_footer_css(lang))
+    texts = [print_css(templates, family, letter)]
+    if load_look(templates, family).footer[letter]:  # type: ignore[index]
+        texts.append(_footer_css(lang))
     return tuple(
         weasyprint.CSS(
             string=text,
@@ -165,6 +193,13 @@ def _parse_stylesheets(templates: TemplateSet, lang: str) -> tuple[weasyprint.CS
         )
         for text in texts
     )
+
+
+def forget_styles(cache: RenderCache = DEFAULT_CACHE) -> None:
+    """Forget the stylesheets parsed into `cache` and the looks they came from (a designer
+    saved one)."""
+    cache.forget(STYLES)
+    forget_looks()
 
 
 def _footer_css(lang: str) -> str:
@@ -184,20 +219,39 @@ def _css_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-# A slash or dash with a character right after it: where the layout engine (UAX #14) may wrap
-# without a space ("tear/" "impingement"). A reader cannot tell such a wrap from one at a space
-# ("myalgia/ myositis"), so a WORD JOINER (invisible, never extracted) forbids it.
-_GLUED_BREAK = re.compile(r"([/\-\u2010\u2013\u2014])(?=[^\s<])")
+# Line breaks as Word makes them, for the PDF only (never in html, txt or md output): a
+# hyphen between two letters or digits may end a line ("10-30-" / "2016"), which the layout
+# engine (UAX #14) does not allow before a digit, so a ZERO WIDTH SPACE offers the break; after a
+# slash or any other dash Word does not break ("PT/OT"), so a WORD JOINER forbids it. Neither is
+# extracted from WeasyPrint's output: it draws no glyph for them.
+_HYPHEN_BREAK = re.compile(r"(?<=[^\W_])-(?=[^\W_])")
+_HYPHEN_SPACE = re.compile(r"(?<=[^\W_])- (?=[^\W_])")
+_GLUED_BREAK = re.compile(r"([/\-\u2010\u2013\u2014])(?=[^\s<\u200b\u2060])")
 _TEXT = re.compile(r">([^<]+)<")
+BREAK_OPPORTUNITY = "\u200b"
+NO_BREAK = "\u2060"
 
 
-def printable(html: str) -> str:
-    """The HTML as WeasyPrint should print it, with lines that wrap only at spaces. Only the
-    text of the body changes, never the markup."""
+def printable(html: str, look: Look | None = None) -> str:
+    """The HTML as WeasyPrint should print it, with lines that break where Word breaks them.
+    Only the text of the body changes, never the markup."""
     head, body_tag, body = html.partition("<body")
+    hyphens = look.body.break_after_hyphen if look is not None else False
+    slashes = look.body.break_after_slash if look is not None else False
 
     def text(match: re.Match[str]) -> str:
-        return ">" + _GLUED_BREAK.sub("\\1\u2060", match.group(1)) + "<"
+        words = match.group(1)
+        if hyphens:
+            words = _HYPHEN_BREAK.sub("-" + BREAK_OPPORTUNITY, words)
+            # "four- week": no break at that space, or the reader would take "four-" at a line
+            # end for a word broken at its hyphen.
+            words = _HYPHEN_SPACE.sub("-" + NO_BREAK + "\u00a0", words)
+
+        def glue(found: re.Match[str]) -> str:
+            mark = found.group(1)
+            return mark if (slashes and mark == "/") else mark + NO_BREAK
+
+        return ">" + _GLUED_BREAK.sub(glue, words) + "<"
 
     return head + body_tag + _TEXT.sub(text, body)
 
@@ -294,17 +348,37 @@ def _rewrite_marked_content(stream: pydyf.Stream, mcids: set[int]) -> None:
                 return
 
 
-def mark_page_bodies(document: weasyprint.Document, pdf: pydyf.PDF) -> None:
+def _text_lines(box: Any, block: Any = None) -> Iterator[tuple[Any, Any]]:
+    """(the element of the block a line belongs to, the line) for every line that shows text,
+    in order down the page; margin boxes left out."""
+    if isinstance(box, boxes.LineBox):
+        if any(isinstance(b, boxes.TextBox) and b.text.strip() for b in box.descendants()):
+            yield (block.element if block is not None else None), box
+        return
+    if isinstance(box, boxes.ParentBox):
+        for child in box.children:
+            if not isinstance(child, boxes.MarginBox):
+                yield from _text_lines(child, box if isinstance(child, boxes.LineBox) else block)
+
+
+def mark_page_bodies(document: weasyprint.Document, pdf: pydyf.PDF, gap: float = 0.0) -> None:
     """Give every page an /ArtBox: the page body, inside the margins. The reader takes it as the
     place where a paragraph continued from the page before would start, and everything outside
-    it (the footer) as page furniture."""
+    it (the footer) as page furniture. Where a page's first line starts a block, its body starts
+    `gap` higher (the empty line the page before ended with), so the reader can tell
+    (imrgen/readers/pdf.py: the contract)."""
     pages = [pdf.objects[n] for n in _references(pdf.pages["Kids"])]
-    for page, pdf_page in zip(document.pages, pages, strict=True):
+    previous_element: Any = None
+    for index, (page, pdf_page) in enumerate(zip(document.pages, pages, strict=True)):
         box = page._page_box  # WeasyPrint keeps the laid-out page box here; no public accessor
+        lines = list(_text_lines(box))
+        starts_block = index > 0 and (not lines or lines[0][0] is not previous_element)
+        if lines:
+            previous_element = lines[-1][0]
         scale = 0.75  # PDF points per CSS pixel
         left = box.content_box_x() * scale
         right = (box.content_box_x() + box.width) * scale
-        top = (page.height - box.content_box_y()) * scale
+        top = (page.height - box.content_box_y()) * scale + (gap if starts_block else 0.0)
         bottom = (page.height - box.content_box_y() - box.height) * scale
         pdf_page["ArtBox"] = pydyf.Array([round(v, 3) for v in (left, bottom, right, top)])
 
@@ -422,6 +496,50 @@ def join_split_elements(document: weasyprint.Document, pdf: pydyf.PDF) -> None:
             parent = kept
 
 
+def flatten_anonymous_blocks(pdf: pydyf.PDF) -> None:
+    """A paragraph or heading with a block child (the empty line after it: styles/print.css.j2)
+    holds its lines in an anonymous block, which WeasyPrint tags as a second /P inside the /P
+    (a /H2 inside the /H2). Fold such a child into its parent: one element per paragraph."""
+    objects = pdf.objects
+    folded: dict[int, Any] = {}  # a folded child's object number -> its parent's reference
+    for element in list(_structure_elements(pdf)):
+        kind = element.get("S")
+        if kind not in ("/P", "/H1", "/H2") or "K" not in element:
+            continue
+        kids: list[Any] = []
+        changed = False
+        for kid in element["K"]:
+            if isinstance(kid, int):
+                kids.append(kid)
+                continue
+            number = next(_references(kid), None)
+            child = objects[number] if number is not None else None
+            if isinstance(child, dict) and child.get("S") == kind:
+                changed = True
+                for grandchild in child.get("K", []):
+                    kids.append(grandchild)
+                    if not isinstance(grandchild, int):
+                        objects[next(_references(grandchild))]["P"] = element.reference
+                child["K"] = pydyf.Array()
+                child["S"] = "/NonStruct"
+                folded[number] = element.reference  # type: ignore[index]
+            else:
+                kids.append(kid)
+        if changed:
+            element["K"] = pydyf.Array(kids)
+    if not folded:
+        return
+    # The marked content of the folded children now belongs to their parents.
+    root = objects[next(_references(pdf.catalog["StructTreeRoot"]))]
+    nums = objects[next(_references(root["ParentTree"]))]["Nums"]
+    for refs in nums[1::2]:
+        if isinstance(refs, list):
+            for index, ref in enumerate(refs):
+                number = next(_references(ref), None)
+                if number in folded:
+                    refs[index] = folded[number]
+
+
 # PDF/A admits in its XMP only the schemas of the XMP specification and ISO 19005, or schemas
 # it describes (ISO 19005-3, 6.6.2.3.2); the PDF/UA identification is none of those, so an
 # archival letter that says it is PDF/UA-1 as well describes pdfuaid:part in a pdfaExtension
@@ -454,59 +572,143 @@ def identify_as_accessible(pdf: pydyf.PDF) -> None:
     metadata.stream = [packet.replace(end, PDFUA_IDENTIFICATION + end)]
 
 
-def _finish(document: weasyprint.Document, pdf: pydyf.PDF, variant: str) -> None:
+def _finisher(look: Look, variant: str) -> Any:
+    def finish(document: weasyprint.Document, pdf: pydyf.PDF) -> None:
+        _finish(document, pdf, look.body.paragraph_gap)
+        if variant.startswith("pdf/a"):
+            identify_as_accessible(pdf)
+
+    return finish
+
+
+def _finish(document: weasyprint.Document, pdf: pydyf.PDF, gap: float) -> None:
     mark_margin_boxes_as_artifacts(document, pdf)
     join_split_elements(document, pdf)
-    mark_page_bodies(document, pdf)
+    flatten_anonymous_blocks(pdf)
+    mark_page_bodies(document, pdf, gap)
     scope_header_cells(pdf)
     relate_attachments(pdf)
-    if variant.startswith("pdf/a"):
-        identify_as_accessible(pdf)
+
+
+def _unknown(what: str, name: str, available: tuple[str, ...]) -> RenderError:
+    return RenderError(f"unknown PDF {what} '{name}'; available: {', '.join(available)}")
+
+
+def default_engine(options: RenderOptions, family: str) -> str:
+    """Typst for a family imrgen ships (about six times faster, the same lines: see
+    bench/bench_engines.py and tests/test_typst.py); WeasyPrint for a designer's own family,
+    whose look is its CSS, which only WeasyPrint reads."""
+    from .typst import ships_typst_layout
+
+    return "typst" if ships_typst_layout(options.templates, family) else "weasyprint"
+
+
+def engine_for(case: Case, options: RenderOptions) -> str:
+    """The engine that lays out this letter: the one asked for, else the family's default."""
+    if options.engine is not None:
+        if options.engine not in ENGINES:
+            raise _unknown("engine", options.engine, ENGINES)
+        return options.engine
+    return default_engine(options, options.family or case.edition.value)
+
+
+class WeasyPrintEngine:
+    """The letter's HTML and the stylesheet generated from its look through WeasyPrint. Its
+    caches (the font configuration, parsed stylesheets, the fetcher) live in this module;
+    forget() drops the stylesheets and looks, which a designer's save makes stale."""
+
+    name = "weasyprint"
+
+    def forget(self, cache: RenderCache = DEFAULT_CACHE) -> None:
+        forget_styles(cache)
+        fetcher.cache_clear()
+
+    def write(self, case: Case, options: RenderOptions, variant: str, moment: datetime) -> bytes:
+        # The stylesheets go in pre-parsed (below), not inlined in the HTML.
+        html = letter_html(case, options, [])
+        family = options.family or case.edition.value
+        look = load_look(options.templates, family)
+        html = printable(html, look)
+        attachments = [_attachment(case, moment)] if options.embed_data else []
+        # One FontConfiguration per thread (font_config): no lock between renders.
+        try:
+            document = weasyprint.HTML(
+                string=html,
+                base_url=options.templates.styles.resolve().as_uri() + "/",
+                url_fetcher=fetcher(options.templates),
+            ).render(
+                font_config=font_config(),
+                stylesheets=list(
+                    stylesheets(
+                        options.templates, options.lang, family, options.letter, options.cache
+                    )
+                ),
+                pdf_variant=variant,
+                pdf_tags=True,
+            )
+            metadata = document.metadata
+            metadata.authors = []  # never a person's name in the file
+            metadata.generator = PRODUCER
+            metadata.created = metadata.modified = _pdf_date(moment.date())
+            archival: dict[str, Any] = {}
+            if variant.startswith("pdf/a"):
+                document.color_profiles[OUTPUT_INTENT] = srgb_profile()
+                archival["output_intent"] = OUTPUT_INTENT
+            data: bytes = document.write_pdf(
+                finisher=_finisher(look, variant),
+                pdf_variant=variant,
+                pdf_tags=True,
+                pdf_identifier=True,  # a digest of the content: same case, same ID
+                attachments=attachments,
+                **archival,
+            )
+        except FatalURLFetchingError as exc:
+            cause = exc.__cause__ or exc
+            raise RenderError(f"{case.stem}: {cause}") from None
+        return data
 
 
 class PdfWriter:
+    """The PDF writer: one letter, laid out by one of two engines, which it owns (with their
+    caches: forget() clears them)."""
+
     name = "pdf"
     suffix = ".pdf"
     media_type = "application/pdf"
 
+    def __init__(self) -> None:
+        from .typst import TypstEngine
+
+        self.engines: dict[str, TypstEngine | WeasyPrintEngine] = {
+            "typst": TypstEngine(),
+            "weasyprint": WeasyPrintEngine(),
+        }
+        # Each (template set, family)'s default engine: finding it reads the family files.
+        self._defaults: dict[tuple[TemplateSet, str], str] = {}
+
+    def forget(self, cache: RenderCache = DEFAULT_CACHE) -> None:
+        """Drop what the engines keep between letters (the styles parsed into `cache`, compiled
+        layouts) and the families' default engines."""
+        self._defaults = {}
+        for engine in self.engines.values():
+            if isinstance(engine, WeasyPrintEngine):
+                engine.forget(cache)
+            else:
+                engine.forget()
+
+    def engine_name(self, case: Case, options: RenderOptions) -> str:
+        """engine_for, with each family's default worked out once."""
+        if options.engine is not None:
+            return engine_for(case, options)
+        key = (options.templates, options.family or case.edition.value)
+        found = self._defaults.get(key)
+        if found is None:
+            found = self._defaults[key] = engine_for(case, options)
+        return found
+
     def write(self, case: Case, options: RenderOptions) -> bytes:
-        variant = options.pdf_variant
+        variant = options.pdf.variant
         if variant not in VARIANTS:
-            raise RenderError(f"unknown PDF variant '{variant}'; available: {', '.join(VARIANTS)}")
-        # The stylesheets go in pre-parsed (below), not inlined in the HTML.
-        html = letter_html(case, options, [])
-        html = printable(html)
-        moment = fixed_moment(case)
-        attachments = [_attachment(case, moment)] if options.embed_data else []
-        with _LOCK:
-            try:
-                document = weasyprint.HTML(
-                    string=html,
-                    base_url=options.templates.styles.resolve().as_uri() + "/",
-                    url_fetcher=fetcher(options.templates),
-                ).render(
-                    font_config=font_config(),
-                    stylesheets=list(stylesheets(options.templates, options.lang, options.cache)),
-                    pdf_variant=variant,
-                    pdf_tags=True,
-                )
-                metadata = document.metadata
-                metadata.authors = []  # never a person's name in the file
-                metadata.generator = PRODUCER
-                metadata.created = metadata.modified = _pdf_date(moment.date())
-                archival: dict[str, Any] = {}
-                if variant.startswith("pdf/a"):
-                    document.color_profiles[OUTPUT_INTENT] = srgb_profile()
-                    archival["output_intent"] = OUTPUT_INTENT
-                data: bytes = document.write_pdf(
-                    finisher=partial(_finish, variant=variant),
-                    pdf_variant=variant,
-                    pdf_tags=True,
-                    pdf_identifier=True,  # a digest of the content: same case, same ID
-                    attachments=attachments,
-                    **archival,
-                )
-            except FatalURLFetchingError as exc:
-                cause = exc.__cause__ or exc
-                raise RenderError(f"{case.stem}: {cause}") from None
-        return data
+            raise _unknown("variant", variant, VARIANTS)
+        engine = self.engines[self.engine_name(case, options)]
+        return engine.write(case, options, variant, fixed_moment(case))

@@ -1,0 +1,125 @@
+"""The look is defined once (styles/look.yaml, a family's look.yaml over it): the PDF and the
+DOCX both follow it."""
+
+from __future__ import annotations
+
+import ctypes
+import io
+import json
+from collections import Counter
+from pathlib import Path
+
+import docx
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+import pytest
+from conftest import EXAMPLES
+
+import imrgen
+from imrgen.errors import RenderError
+from imrgen.look import Look, load_look, print_css
+from imrgen.model import Case
+from imrgen.templates import DEFAULT_TEMPLATES, template_set
+from imrgen.writers import RenderOptions, get_writer
+
+
+@pytest.fixture(scope="module")
+def example() -> Case:
+    return imrgen.load_case(EXAMPLES / "CM16-0213037.yaml")
+
+
+def _family(tmp_path: Path, look: str) -> Path:
+    folder = tmp_path / "templates" / "big"
+    folder.mkdir(parents=True)
+    (folder / "family.yaml").write_text('name: big\nparent: "2015"\n')
+    (folder / "look.yaml").write_text(look)
+    return tmp_path / "templates"
+
+
+def _pdf_body_size(data: bytes) -> float:
+    """The font size of most letters on the first page below its header table: the body's."""
+    document = pdfium.PdfDocument(data)
+    page = document[0]
+    text = page.get_textpage()
+    sizes: Counter[float] = Counter()
+    for index in range(text.count_chars()):
+        if text.get_text_range(index, 1).isalpha():
+            x, y = ctypes.c_double(), ctypes.c_double()
+            pdfium_c.FPDFText_GetCharOrigin(text.raw, index, ctypes.byref(x), ctypes.byref(y))
+            if y.value < 600:
+                # WeasyPrint sets text in CSS pixels under a 0.75 scale: points = px * 0.75.
+                sizes[round(pdfium_c.FPDFText_GetFontSize(text.raw, index) * 0.75, 2)] += 1
+    document.close()
+    return sizes.most_common(1)[0][0]
+
+
+def test_the_look_is_typed_frozen_and_plain_json() -> None:
+    look = load_look(DEFAULT_TEMPLATES, "2015")
+    assert isinstance(look, Look)
+    with pytest.raises(ValueError, match="frozen"):
+        look.body.size = 20  # type: ignore[misc]
+    values = json.loads(json.dumps(look.as_dict()))
+    assert values["body"]["size"] == 12
+    assert values["body"]["line"] == 13.8
+    assert values["fonts"]["sans"]["family"] == "Liberation Sans"
+    assert values["fonts"]["serif"]["files"]["regular"] == "fonts/LiberationSerif-Regular.ttf"
+    assert values["footer"] == {"public-body": False, "full": True}
+    for font in values["fonts"].values():
+        for file in font["files"].values():
+            assert (DEFAULT_TEMPLATES.styles / file).is_file(), file
+
+
+def test_one_value_changes_the_pdf_and_the_docx(tmp_path: Path, example: Case) -> None:
+    """A family that sets only the body size: both writers print the letter in that size."""
+    templates = template_set(_family(tmp_path, "body:\n  size: 13.5\n"))
+    assert load_look(templates, "big").body.size == 13.5
+    assert load_look(templates, "big").body.line == 13.8  # the rest from the parents
+    base = RenderOptions(embed_data=False)
+    big = RenderOptions(templates=templates, family="big", embed_data=False)
+    pdf = get_writer("pdf")
+    assert _pdf_body_size(pdf.write(example, base)) == 12.0
+    assert _pdf_body_size(pdf.write(example, big)) == 13.5
+    word = get_writer("docx")
+    normal = docx.Document(io.BytesIO(word.write(example, base))).styles["Normal"]
+    assert normal.font.size.pt == 12
+    normal = docx.Document(io.BytesIO(word.write(example, big))).styles["Normal"]
+    assert normal.font.size.pt == 13.5
+
+
+def test_the_stylesheet_comes_from_the_look(tmp_path: Path) -> None:
+    templates = template_set(_family(tmp_path, "header_table:\n  shading: ABCDEF\n"))
+    assert "#ABCDEF" in print_css(templates, "big", "public-body")
+    assert "#ABCDEF" not in print_css(DEFAULT_TEMPLATES, "2015", "public-body")
+    # The footer per letter kind: the published body has none, the full letter numbers pages.
+    assert "counter(pages)" not in print_css(DEFAULT_TEMPLATES, "2015", "public-body")
+    assert "counter(pages)" in print_css(DEFAULT_TEMPLATES, "2015", "full")
+
+
+def test_a_bad_look_names_the_file_and_the_field(tmp_path: Path) -> None:
+    templates = template_set(_family(tmp_path, "body:\n  size: big\n"))
+    with pytest.raises(RenderError, match=r"look\.yaml: body\.size: Input should be a valid"):
+        load_look(templates, "big")
+    other = template_set(_family(tmp_path / "x", "header_table:\n  colour: red\n"))
+    with pytest.raises(RenderError, match=r"header_table\.colour: Extra inputs"):
+        load_look(other, "big")
+
+
+def test_the_structure_carries_what_the_docx_writer_needs(example: Case) -> None:
+    """The title, the header rows as laid out (a blank pair where the table has a blank cell)
+    and the weights of the parts come from imrgen.structure, never from the HTML's text."""
+    from imrgen.structure import letter_from_html
+    from imrgen.writers import letter_html
+
+    letter = letter_from_html(letter_html(example, RenderOptions(), []))
+    assert letter.title == "Independent Medical Review Final Determination CM16-0213037"
+    rows = [[(b.label, b.text) if b else None for b in row] for row in letter.header_rows]
+    assert rows[0] == [("Case Number:", "CM16-0213037"), None]
+    assert rows[3] == [("Priority:", "Standard"), ("Application Received:", "11/03/2016")]
+    items = [b for b in letter.blocks if b.kind == "subheading"]
+    assert [b.plain for b in items] == ["Upheld", "Upheld"]
+    assert all(b.text.endswith(": Upheld") for b in items)
+    credentials = [b for b in letter.blocks if "credential" in b.classes]
+    assert [b.label for b in credentials] == [
+        "State(s) of Licensure:",
+        "Certification(s)/Specialty:",
+    ]
