@@ -411,9 +411,7 @@ def name_header_cells(pdf: pydyf.PDF) -> None:
     for cell in cells:
         attributes = cell.get("A")
         if isinstance(attributes, dict) and "Headers" in attributes:
-            attributes["Headers"] = pydyf.Array(
-                names.get(str(h), h) for h in attributes["Headers"]
-            )
+            attributes["Headers"] = pydyf.Array(names.get(str(h), h) for h in attributes["Headers"])
 
 
 def relate_attachments(pdf: pydyf.PDF) -> None:
