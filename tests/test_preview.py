@@ -160,9 +160,12 @@ def test_page_images_follow_the_html(site: Path) -> None:
     letter = preview.letters["new-wording"]
     assert letter.pages and all(p.startswith(b"\x89PNG\r\n\x1a\n") for p in letter.pages)
     before = letter.pages[0]
-    with (site / "styles" / "letter.css").open("a") as css:
-        css.write("\nh1 { font-size: 30pt !important; }\n")
-    preview.changed([site / "styles" / "letter.css"])
+    # The pages are the PDF's, whose look is styles/look.yaml (imrgen/look.py).
+    look = site / "styles" / "look.yaml"
+    text = look.read_text()
+    assert "  size: 12\n  line: 13.8\n" in text
+    look.write_text(text.replace("  size: 12\n  line: 13.8\n", "  size: 30\n  line: 34.5\n", 1))
+    preview.changed([look])
     preview.drain()
     assert letter.pages[0] != before
     assert len(letter.pages) > 1
