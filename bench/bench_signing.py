@@ -26,7 +26,7 @@ import imrgen  # noqa: E402
 from imrgen.batch import run  # noqa: E402
 from imrgen.loading import dump_case  # noqa: E402
 from imrgen.signing import SignOptions, SignRequest, load_key, sign, verify  # noqa: E402
-from imrgen.writers import RenderOptions  # noqa: E402
+from imrgen.writers import PdfOptions, RenderOptions  # noqa: E402
 
 
 def per_letter(seconds: list[float]) -> str:
@@ -40,7 +40,7 @@ def main() -> None:
     args = parser.parse_args()
     cases = [imrgen.load_case(p) for p in sorted((ROOT / "examples").glob("*.yaml"))]
     cases = (cases * (args.letters // len(cases) + 1))[: args.letters]
-    options = RenderOptions(pdf_variant="pdf/a-3b")
+    options = RenderOptions(pdf=PdfOptions(variant="pdf/a-3b"))
     imrgen.render(cases[0], "pdf", options)  # warm WeasyPrint as a batch worker does
     with throwaway_pki() as pki, tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()

@@ -41,7 +41,7 @@ from imrgen.signing import (
     sign,
     verify,
 )
-from imrgen.writers import RenderOptions
+from imrgen.writers import PdfOptions, RenderOptions
 
 EXAMPLE = EXAMPLES / "CM16-0213037.yaml"
 PASSWORD_ENV = {"IMRGEN_KEY_PASSWORD": PASSWORD.decode()}
@@ -79,7 +79,7 @@ def case() -> Case:
 def letters(case: Case) -> dict[str, bytes]:
     """The letters a recipient gets: archival, accessible, and a public version."""
     return {
-        "archival": imrgen.render(case, "pdf", RenderOptions(pdf_variant="pdf/a-3b")),
+        "archival": imrgen.render(case, "pdf", RenderOptions(pdf=PdfOptions(variant="pdf/a-3b"))),
         "accessible": imrgen.render(case, "pdf"),
         "public": imrgen.render(redact(case, default_policy()), "pdf"),
     }
@@ -286,9 +286,13 @@ def others(case: Case, keys: dict[str, Path]) -> dict[str, bytes]:
             ]
         }
     )
-    other = imrgen.render(imrgen.load_case(OTHER), "pdf", RenderOptions(pdf_variant="pdf/a-3b"))
+    other = imrgen.render(
+        imrgen.load_case(OTHER), "pdf", RenderOptions(pdf=PdfOptions(variant="pdf/a-3b"))
+    )
     return {
-        "overturned": imrgen.render(flipped, "pdf", RenderOptions(pdf_variant="pdf/a-3b")),
+        "overturned": imrgen.render(
+            flipped, "pdf", RenderOptions(pdf=PdfOptions(variant="pdf/a-3b"))
+        ),
         "other": other,
         "other_signed": sign(other, load_key(keys["signer"], PASSWORD)),
     }

@@ -20,11 +20,14 @@ from pki import PASSWORD, Pki, throwaway_pki
 import imrgen
 from imrgen.model import Case
 from imrgen.signing import SignOptions, load_key, sign
-from imrgen.writers import RenderOptions
+from imrgen.writers import PdfOptions, RenderOptions
 from imrgen.writers.pdf import VARIANTS
 
 # Each engine as the RenderOptions fields that select it; another engine adds a line here.
-ENGINES: dict[str, dict[str, Any]] = {"weasyprint": {}}
+ENGINES: dict[str, dict[str, Any]] = {
+    "typst": {"engine": "typst"},
+    "weasyprint": {"engine": "weasyprint"},
+}
 # The claims of each variant, as `page` profiles; outloud checks every variant for PDF/UA-1.
 PROFILES = {"pdf/ua-1": ("ua1",), "pdf/a-3b": ("ua1", "3b")}
 # `page` applies PDF/A-1's ban on a filtered catalog metadata stream to PDF/A-3 as well. The ban
@@ -79,7 +82,9 @@ def check(data: bytes, variant: str, tmp_path: Path) -> dict[str, list[str]]:
 
 
 def render(case: Case, engine: str, variant: str) -> bytes:
-    return imrgen.render(case, "pdf", RenderOptions(pdf_variant=variant, **ENGINES[engine]))
+    return imrgen.render(
+        case, "pdf", RenderOptions(pdf=PdfOptions(variant=variant), **ENGINES[engine])
+    )
 
 
 # Signed letters keep every claim: B-B (the default) and B-T. B-LT and B-LTA add a later
