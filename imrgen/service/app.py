@@ -5,7 +5,6 @@ every error is `{"error": ..., "problems": [...]}` in the CLI's words."""
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import logging
 import re
 import time
@@ -26,7 +25,7 @@ from ..i18n import check_language, languages
 from ..model import Case
 from ..readers import readers
 from ..schema import case_schema
-from ..writers import RenderOptions, get_writer, writers
+from ..writers import ENGINES, PdfOptions, RenderOptions, get_writer, writers
 from .auth import TokenCheck
 from .jobs import Job, Kind, Reply
 from .metrics import Metrics
@@ -170,20 +169,12 @@ def render_options(
         raise
     except ImrgenError as exc:
         raise RequestProblem(400, str(exc)) from None
-    # RenderOptions is growing on other branches (an engine; the PDF's own options): take
-    # each field where this installation has it.
-    names = {f.name for f in dataclasses.fields(RenderOptions)}
-    if "pdf_variant" in names:
-        values["pdf_variant"] = variant
-    else:
-        # imrgen.writers by its module: the package's `writers` attribute is the function.
-        pdf_options = importlib.import_module(RenderOptions.__module__).PdfOptions
-        values["pdf"] = pdf_options(variant=variant)
+    values["pdf"] = PdfOptions(variant=variant)
     if engine is not None:
-        if "engine" in names:
-            values["engine"] = engine
-        elif engine != "weasyprint":
-            raise RequestProblem(400, f"unknown engine '{engine}'; available: weasyprint")
+        if engine not in ENGINES:
+            available = ", ".join(ENGINES)
+            raise RequestProblem(400, f"unknown engine '{engine}'; available: {available}")
+        values["engine"] = engine
     return RenderOptions(**values)
 
 
