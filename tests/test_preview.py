@@ -157,9 +157,15 @@ def test_page_images_follow_the_html(site: Path) -> None:
     letter = preview.letters["new-wording"]
     assert letter.pages and all(p.startswith(b"\x89PNG\r\n\x1a\n") for p in letter.pages)
     before = letter.pages[0]
-    with (site / "styles" / "letter.css").open("a") as css:
-        css.write("\nh1 { font-size: 30pt !important; }\n")
-    preview.changed([site / "styles" / "letter.css"])
+    # The printed look is styles/look.yaml (the PDF's stylesheet is made from it).
+    look = site / "styles" / "look.yaml"
+    text = look.read_text(encoding="utf-8")
+    heading = text.index("\nheading:")
+    look.write_text(
+        text[:heading] + text[heading:].replace("  size: 12\n", "  size: 30\n", 1),
+        encoding="utf-8",
+    )
+    preview.changed([look])
     preview.drain()
     assert letter.pages[0] != before
     assert len(letter.pages) > 1
