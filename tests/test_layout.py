@@ -27,7 +27,7 @@ OPTIONS = RenderOptions(embed_data=False)
 PDF_FLOORS = {
     "lines_identical": 0.987,
     "letters_lines_identical": 0.87,
-    "letters_pages_identical": 0.70,
+    "letters_pages_identical": 0.73,
     "letters_same_page_count": 1.0,
 }
 DOCX_SAMPLE = 6  # letters laid out by LibreOffice (one soffice run: some 10 s)

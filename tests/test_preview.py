@@ -157,14 +157,11 @@ def test_page_images_follow_the_html(site: Path) -> None:
     letter = preview.letters["new-wording"]
     assert letter.pages and all(p.startswith(b"\x89PNG\r\n\x1a\n") for p in letter.pages)
     before = letter.pages[0]
-    # The printed look is styles/look.yaml (the PDF's stylesheet is made from it).
+    # The pages are the PDF's, whose look is styles/look.yaml (imrgen/look.py).
     look = site / "styles" / "look.yaml"
-    text = look.read_text(encoding="utf-8")
-    heading = text.index("\nheading:")
-    look.write_text(
-        text[:heading] + text[heading:].replace("  size: 12\n", "  size: 30\n", 1),
-        encoding="utf-8",
-    )
+    text = look.read_text()
+    assert "  size: 12\n  line: 13.8\n" in text
+    look.write_text(text.replace("  size: 12\n  line: 13.8\n", "  size: 30\n  line: 34.5\n", 1))
     preview.changed([look])
     preview.drain()
     assert letter.pages[0] != before
