@@ -565,7 +565,9 @@ def _group(pdf: pikepdf.Pdf, grouping: Node, rows: list[list[list[dict[str, Any]
     document = documents[0]
     flat = list(_elements(document))
     leaves = list(_leaves(grouping))
-    if [str(e.get("/S")) for e in flat] != ["/" + tag for tag in leaves]:
+    # The layout sets an item's heading as a paragraph (so that it may break over a page).
+    typst_tags = ["/P" if tag == "H2" else "/" + tag for tag in leaves]
+    if [str(e.get("/S")) for e in flat] != typst_tags:
         raise RenderError(
             "the Typst PDF's structure does not follow the letter: "
             f"{[str(e.get('/S')) for e in flat]} for {leaves}"
@@ -577,6 +579,7 @@ def _group(pdf: pikepdf.Pdf, grouping: Node, rows: list[list[list[dict[str, Any]
         if not node.children:
             element = next(position)
             element["/P"] = parent
+            element["/S"] = pikepdf.Name("/" + node.tag)
             if node.tag == "Table":
                 _row_headers(pdf, element, next(tables))
                 _table_body(pdf, element)
