@@ -478,7 +478,7 @@ _ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
 def _unescape_literal(body: bytes) -> bytes:
     def replace(match: re.Match[bytes]) -> bytes:
         token = match.group(1)
-        if token[:1].isdigit():
+        if re.fullmatch(rb"[0-7]{1,3}", token):  # "\9" is a 9: only octal digits escape
             return bytes([int(token, 8) & 0xFF])
         if token in (b"\n", b"\r"):
             return b""

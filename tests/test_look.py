@@ -36,7 +36,12 @@ def _family(tmp_path: Path, look: str) -> Path:
     return tmp_path / "templates"
 
 
-def _pdf_body_size(data: bytes) -> float:
+# Points per unit of the font size PDFium reports: WeasyPrint sets text in CSS pixels under a
+# 0.75 scale, Typst in points.
+SIZE_SCALE = {"weasyprint": 0.75, "typst": 1.0}
+
+
+def _pdf_body_size(data: bytes, engine: str = "weasyprint") -> float:
     """The font size of most letters on the first page below its header table: the body's."""
     document = pdfium.PdfDocument(data)
     page = document[0]
@@ -47,8 +52,8 @@ def _pdf_body_size(data: bytes) -> float:
             x, y = ctypes.c_double(), ctypes.c_double()
             pdfium_c.FPDFText_GetCharOrigin(text.raw, index, ctypes.byref(x), ctypes.byref(y))
             if y.value < 600:
-                # WeasyPrint sets text in CSS pixels under a 0.75 scale: points = px * 0.75.
-                sizes[round(pdfium_c.FPDFText_GetFontSize(text.raw, index) * 0.75, 2)] += 1
+                size = pdfium_c.FPDFText_GetFontSize(text.raw, index) * SIZE_SCALE[engine]
+                sizes[round(size, 2)] += 1
     document.close()
     return sizes.most_common(1)[0][0]
 
@@ -69,16 +74,18 @@ def test_the_look_is_typed_frozen_and_plain_json() -> None:
             assert (DEFAULT_TEMPLATES.styles / file).is_file(), file
 
 
-def test_one_value_changes_the_pdf_and_the_docx(tmp_path: Path, example: Case) -> None:
-    """A family that sets only the body size: both writers print the letter in that size."""
+@pytest.mark.parametrize("engine", ["typst", "weasyprint"])
+def test_one_value_changes_the_pdf_and_the_docx(tmp_path: Path, example: Case, engine: str) -> None:
+    """A family that sets only the body size: both writers (and both PDF engines) print the
+    letter in that size."""
     templates = template_set(_family(tmp_path, "body:\n  size: 13.5\n"))
     assert load_look(templates, "big").body.size == 13.5
     assert load_look(templates, "big").body.line == 13.8  # the rest from the parents
-    base = RenderOptions(embed_data=False)
-    big = RenderOptions(templates=templates, family="big", embed_data=False)
+    base = RenderOptions(embed_data=False, engine=engine)
+    big = RenderOptions(templates=templates, family="big", embed_data=False, engine=engine)
     pdf = get_writer("pdf")
-    assert _pdf_body_size(pdf.write(example, base)) == 12.0
-    assert _pdf_body_size(pdf.write(example, big)) == 13.5
+    assert _pdf_body_size(pdf.write(example, base), engine) == 12.0
+    assert _pdf_body_size(pdf.write(example, big), engine) == 13.5
     word = get_writer("docx")
     normal = docx.Document(io.BytesIO(word.write(example, base))).styles["Normal"]
     assert normal.font.size.pt == 12

@@ -68,9 +68,13 @@ def engine(request: pytest.FixtureRequest) -> Iterator[str]:
     def default(options: RenderOptions, family: str) -> str:
         return name if shipped(options, family) == "typst" else "weasyprint"
 
+    writer = get_writer("pdf")
+    assert isinstance(writer, pdf_writer.PdfWriter)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(pdf_writer, "default_engine", default)
+        writer.forget()  # the writer remembers each family's default engine
         yield name
+    writer.forget()
 
 
 @pytest.fixture(scope="module")

@@ -565,7 +565,9 @@ def _group(pdf: pikepdf.Pdf, grouping: Node, rows: list[list[list[dict[str, Any]
     document = documents[0]
     flat = list(_elements(document))
     leaves = list(_leaves(grouping))
-    if [str(e.get("/S")) for e in flat] != ["/" + tag for tag in leaves]:
+    # The layout sets an item's heading as a paragraph (so that it may break over a page).
+    typst_tags = ["/P" if tag == "H2" else "/" + tag for tag in leaves]
+    if [str(e.get("/S")) for e in flat] != typst_tags:
         raise RenderError(
             "the Typst PDF's structure does not follow the letter: "
             f"{[str(e.get('/S')) for e in flat]} for {leaves}"
@@ -577,6 +579,7 @@ def _group(pdf: pikepdf.Pdf, grouping: Node, rows: list[list[list[dict[str, Any]
         if not node.children:
             element = next(position)
             element["/P"] = parent
+            element["/S"] = pikepdf.Name("/" + node.tag)
             if node.tag == "Table":
                 _row_headers(pdf, element, next(tables))
                 _table_body(pdf, element)
@@ -622,20 +625,24 @@ def _row_headers(
     for part in _elements(table):
         if part.get("/S") in ("/THead", "/TBody", "/TFoot"):
             trs += [e for e in _elements(part) if e.get("/S") == "/TR"]
-    for number, (tr, row) in enumerate(zip(trs, rows, strict=False)):
+    named = 0
+    for tr, row in zip(trs, rows, strict=False):
         cells = [e for e in _elements(tr) if e.get("/S") in ("/TD", "/TH")]
         # A pair is a label cell and a value cell; a blank pair is one cell over two columns.
         kinds = [k for pair in row for k in (("blank",) if pair is None else ("label", "value"))]
         typed = list(zip(cells, kinds, strict=False))
-        heads = [
-            pikepdf.String(f"imrgen-h{number}-{index}")
-            for index, (_, kind) in enumerate(typed)
-            if kind == "label"
-        ]
-        for index, (cell, kind) in enumerate(typed):
+        # Named with letters, as the WeasyPrint engine names them: the leak check reads a PDF's
+        # strings squeezed together, where digits could spell a date or a number of the case.
+        heads = []
+        for _, kind in typed:
+            if kind == "label":
+                heads.append(pikepdf.String(f"header-{_letters(named)}"))
+                named += 1
+        labels = iter(heads)
+        for cell, kind in typed:
             if kind == "label":
                 cell["/S"] = pikepdf.Name.TH
-                cell["/ID"] = pikepdf.String(f"imrgen-h{number}-{index}")
+                cell["/ID"] = next(labels)
                 cell["/A"] = pikepdf.Dictionary(O=pikepdf.Name.Table, Scope=pikepdf.Name.Row)
                 continue
             attributes = pikepdf.Dictionary(O=pikepdf.Name.Table)
@@ -657,6 +664,16 @@ def _row_headers(
             names.append(pikepdf.String(name))
             names.append(cell)
         tree["/IDTree"] = pdf.make_indirect(pikepdf.Dictionary(Names=names))
+
+
+def _letters(number: int) -> str:
+    """0 -> "a", 25 -> "z", 26 -> "ba": a name without digits."""
+    out = ""
+    while True:
+        number, rest = divmod(number, 26)
+        out = chr(97 + rest) + out
+        if not number:
+            return out
 
 
 def _relate_attachments(pdf: pikepdf.Pdf, moment: datetime) -> None:
