@@ -450,11 +450,43 @@ def finish(
     _set_page_bodies(pdf, look)
     rows = [b["rows"] for b in blocks if b["kind"] == "table"]
     _group(pdf, grouping, rows)
+    _set_element_pages(pdf)
     if attached_on is not None:
         _relate_attachments(pdf, attached_on)
     out = io.BytesIO()
     pdf.save(out, deterministic_id=True, compress_streams=True, linearize=False)
     return out.getvalue()
+
+
+def _set_element_pages(pdf: pikepdf.Pdf) -> None:
+    """Give every structure element that Typst (or the grouping above) leaves without one the
+    /Pg of its first content: a table, its body and rows then say which page they are on, as
+    WeasyPrint's do, and a checker that locates elements by page (outloud's TBL-014 on the
+    header's ruled grid) finds the table where its cells are."""
+
+    def first_page(element: pikepdf.Dictionary) -> Any:
+        if "/Pg" in element:
+            return element["/Pg"]
+        for kid in _kids(element):
+            if isinstance(kid, pikepdf.Dictionary):
+                found = first_page(kid)
+                if found is not None:
+                    if "/S" in kid and "/Pg" not in kid:
+                        kid["/Pg"] = found
+                    return found
+        return None
+
+    for element in _elements(pdf.Root.StructTreeRoot):
+        page = first_page(element)
+        if page is not None and "/Pg" not in element:
+            element["/Pg"] = page
+        stack = list(_elements(element))
+        while stack:
+            child = stack.pop()
+            page = first_page(child)
+            if page is not None and "/Pg" not in child:
+                child["/Pg"] = page
+            stack.extend(_elements(child))
 
 
 def _set_creator(pdf: pikepdf.Pdf) -> None:
