@@ -476,7 +476,10 @@ def _set_element_pages(pdf: pikepdf.Pdf) -> None:
                     return found
         return None
 
-    for element in _elements(pdf.Root.StructTreeRoot):
+    root = pdf.Root.get("/StructTreeRoot")
+    if not isinstance(root, pikepdf.Dictionary):
+        return
+    for element in _elements(root):
         page = first_page(element)
         if page is not None and "/Pg" not in element:
             element["/Pg"] = page
