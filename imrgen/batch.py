@@ -261,7 +261,7 @@ def options_fingerprint(
     for root in (templates.templates, templates.styles, templates.user_templates):
         _tree_digest(digest, root)
     if public:
-        digest.update(_policy_text().encode())
+        digest.update(policy.model_dump_json().encode() if policy else _policy_text().encode())
     return digest.hexdigest()
 
 
