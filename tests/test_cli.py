@@ -338,12 +338,15 @@ def test_help_describes_every_argument_and_shows_defaults(command: str) -> None:
 
 def test_help_names_match_the_registries() -> None:
     from imrgen import loading
-    from imrgen.cli import CASE_SUFFIXES, FILE_SUFFIXES, FORMAT_NAMES, LETTER_KINDS
+    from imrgen.cli import CASE_SUFFIXES, ENGINE_NAMES, FILE_SUFFIXES, FORMAT_NAMES, LETTER_KINDS
     from imrgen.i18n import languages
     from imrgen.readers import readers
     from imrgen.writers import writers
 
     assert FORMAT_NAMES.split(", ") == imrgen.formats()
+    from imrgen.writers import ENGINES
+
+    assert ENGINE_NAMES == ENGINES
     assert CASE_SUFFIXES == loading.CASE_SUFFIXES
     every_suffix = {*CASE_SUFFIXES, *(s for r in readers() for s in r.suffixes)}
     assert every_suffix | {w.suffix for w in writers().values()} == FILE_SUFFIXES
@@ -385,6 +388,8 @@ def test_start_up_loads_no_pdf_or_docx_machinery(args: list[str]) -> None:
     assert "imrgen.cli" in loaded  # the listing is what it claims to be
     heavy = {m for m in loaded if m.split(".")[0] in ("weasyprint", "docx", "pypdfium2", "lxml")}
     assert not heavy, sorted(heavy)
+    if args == ["--help"]:  # not even the model and the templates: the help's names are constants
+        assert not {"imrgen.writers", "imrgen.model", "pydantic", "jinja2"} & loaded
 
 
 def test_new_family_extends_by_folder_when_the_folder_has_another_name(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ COMMANDS = ["core", "drafting", "public", "batch", "preview", "serve", "sign"]
 CASE_SUFFIXES = (".yaml", ".yml", ".json")
 LETTER_KINDS = "pdf, docx, html, txt, md"
 FORMAT_NAMES = "docx, html, md, pdf, txt"  # imrgen.writers.format_names()
+ENGINE_NAMES = ("typst", "weasyprint")  # imrgen.writers.ENGINES
 INPUT_KINDS = f"yaml, json (cases); {LETTER_KINDS} (letters)"
 # Every suffix of a file imrgen reads or writes: an -o DIR with one of them is a typo or a
 # misunderstanding, never a folder the user wants.

@@ -11,9 +11,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..errors import ImrgenError
-from ..writers import ENGINES
 from . import (
     CASE_SUFFIXES,
+    ENGINE_NAMES,
     INPUT_KINDS,
     LETTER_KINDS,
     Subparsers,
@@ -218,7 +218,7 @@ def register(sub: Subparsers) -> None:
     )
     p.add_argument(
         "--engine",
-        choices=ENGINES,
+        choices=ENGINE_NAMES,
         help="the PDF's layout engine (default: typst for the families imrgen ships, weasyprint"
         " for a designer's own, whose CSS only WeasyPrint reads)",
     )

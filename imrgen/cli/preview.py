@@ -8,8 +8,7 @@ import threading
 from pathlib import Path
 
 from ..errors import ImrgenError
-from ..writers import ENGINES
-from . import Subparsers
+from . import ENGINE_NAMES, Subparsers
 
 
 def _folder(value: str | None, what: str) -> Path | None:
@@ -89,7 +88,7 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000)")
     p.add_argument(
         "--engine",
-        choices=ENGINES,
+        choices=ENGINE_NAMES,
         help="the PDF's layout engine (default: typst for the families imrgen ships, weasyprint"
         " for a designer's own, whose CSS only WeasyPrint reads)",
     )

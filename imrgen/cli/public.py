@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ImrgenError
-from ..writers import ENGINES
-from . import INPUT_KINDS, POLICY_HELP, Subparsers, format_help, output_folder
+from . import ENGINE_NAMES, INPUT_KINDS, POLICY_HELP, Subparsers, format_help, output_folder
 from .sign import add_signing_arguments, sign_request
 
 if TYPE_CHECKING:
@@ -129,7 +128,7 @@ def register(sub: Subparsers) -> None:
     public.add_argument("-q", "--quiet", action="store_true", help="print only problems")
     public.add_argument(
         "--engine",
-        choices=ENGINES,
+        choices=ENGINE_NAMES,
         help="the PDF's layout engine (default: typst for the families imrgen ships, weasyprint"
         " for a designer's own, whose CSS only WeasyPrint reads)",
     )
