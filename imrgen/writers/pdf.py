@@ -418,6 +418,13 @@ def scope_header_cells(pdf: pydyf.PDF) -> None:
                 cell.setdefault("A", pydyf.Dictionary({"O": "/Table"}))["Scope"] = scope
 
 
+def header_cell_id(number: int) -> str:
+    """The ID of the header table's n-th named cell, in both engines: "header-a", "header-z",
+    "header-ba" for 0, 25, 26. Letters, not digits: the leak check reads runs of digits in a
+    PDF's strings ("48-1-0") as dates."""
+    return f"header-{_letters(number)}"
+
+
 def _letters(number: int) -> str:
     """0 -> "a", 25 -> "z", 26 -> "ba": a name without digits."""
     out = ""
@@ -436,7 +443,7 @@ def name_header_cells(pdf: pydyf.PDF) -> None:
     cells = [e for e in _structure_elements(pdf) if e.get("S") in ("/TH", "/TD")]
     for cell in cells:
         if cell.get("S") == "/TH" and "ID" in cell:
-            new = pydyf.String(f"header-{_letters(len(names))}")
+            new = pydyf.String(header_cell_id(len(names)))
             names[str(cell["ID"])] = new
             cell["ID"] = new
     for cell in cells:

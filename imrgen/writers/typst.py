@@ -29,6 +29,7 @@ from ..model import Case
 from ..templates import STYLES_DIR, TEMPLATES_DIR, TemplateSet
 from . import RenderOptions, letter_html
 from .look_values import look_values
+from .pdf import header_cell_id
 
 LAYOUT = "letter.typ"
 PRODUCER = "imrgen"
@@ -671,7 +672,7 @@ def _row_headers(
         heads = []
         for _, kind in typed:
             if kind == "label":
-                heads.append(pikepdf.String(f"header-{_letters(named)}"))
+                heads.append(pikepdf.String(header_cell_id(named)))
                 named += 1
         labels = iter(heads)
         for cell, kind in typed:
@@ -699,16 +700,6 @@ def _row_headers(
             names.append(pikepdf.String(name))
             names.append(cell)
         tree["/IDTree"] = pdf.make_indirect(pikepdf.Dictionary(Names=names))
-
-
-def _letters(number: int) -> str:
-    """0 -> "a", 25 -> "z", 26 -> "ba": a name without digits."""
-    out = ""
-    while True:
-        number, rest = divmod(number, 26)
-        out = chr(97 + rest) + out
-        if not number:
-            return out
 
 
 def _relate_attachments(pdf: pikepdf.Pdf, moment: datetime) -> None:
