@@ -123,3 +123,22 @@ def test_a_lower_layer_importing_a_higher_one_is_caught(tmp_path: Path) -> None:
         "imrgen.writers.pdf imports imrgen.cli: only ['__main__'] may import cli",
         "imrgen.writers.pdf imports imrgen.cli: writers never imports cli",
     ]
+
+
+def test_the_architecture_page_names_only_what_exists() -> None:
+    """docs/architecture.md matches the code: every imrgen/... path and imrgen.x module it names
+    exists, and every top-level part of the package is on it."""
+    import re
+
+    page = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    paths = set(re.findall(r"`(imrgen/[\w/.]+?)/?`", page))
+    assert paths and all((PACKAGE.parent / p).exists() for p in paths), sorted(
+        p for p in paths if not (PACKAGE.parent / p).exists()
+    )
+    modules = set(imports(PACKAGE))
+    named = set(re.findall(r"\bimrgen\.(\w+)", page))
+    parts = {m.split(".")[1] for m in modules if "." in m}
+    api = {"render", "parse", "load_case", "redact"}  # the lazy API names of imrgen itself
+    assert named - api <= parts, sorted(named - api - parts)
+    for part in parts - {"__main__"}:
+        assert f"`{part}" in page, part
