@@ -29,7 +29,7 @@ import imrgen
 from imrgen.batch import MANIFEST_NAME
 from imrgen.loading import dump_case
 from imrgen.model import Case
-from imrgen.preview import _png_pages
+from imrgen.preview import png_pages
 from imrgen.writers import RenderOptions
 
 ENGINES = ("typst", "weasyprint")
@@ -75,10 +75,10 @@ def page_images(cases: list[Case], engine: str) -> float:
     """ms a letter for the preview's page images: the PDF (as the preview renders it, without
     the case attached) and its PNG pages."""
     options = RenderOptions(engine=engine, embed_data=False)
-    _png_pages(imrgen.render(cases[0], "pdf", options))
+    png_pages(imrgen.render(cases[0], "pdf", options))
     started = time.perf_counter()
     for case in cases:
-        _png_pages(imrgen.render(case, "pdf", options))
+        png_pages(imrgen.render(case, "pdf", options))
     return (time.perf_counter() - started) / len(cases) * 1000
 
 

@@ -70,34 +70,6 @@ def load_case(source: str | Path, text: str | None = None) -> Case:
     return case_from_data(data, source, text)
 
 
-def read_letter(source: str | Path) -> Case:
-    """A letter read back into its case; a file that is neither a case file nor a letter is
-    refused naming both kinds."""
-    from .errors import UnknownFormatError
-    from .readers import parse, readers
-
-    try:
-        return parse(source)
-    except UnknownFormatError:
-        suffix = Path(source).suffix.lower() or "(none)"
-        letters = ", ".join(s for r in readers() for s in r.suffixes)
-        raise CaseError(
-            source,
-            [
-                Problem(
-                    "",
-                    f"expected a case file ({', '.join(CASE_SUFFIXES)}) or a letter ({letters}),"
-                    f" got a file with the suffix {suffix}",
-                )
-            ],
-        ) from None
-
-
-def read_case(source: str | Path) -> Case:
-    """A case file (YAML, JSON) or a letter in any format imrgen reads, as a Case."""
-    return load_case(source) if is_case_file(source) else read_letter(source)
-
-
 def read_case_text(source: str | Path) -> str:
     """A case file's text; CaseError when it cannot be read or is not UTF-8."""
     source = Path(source)

@@ -18,7 +18,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from .errors import CaseError, Problem
-from .loading import is_case_file, line_of, load_case, node_tree, read_case_text, read_letter
+from .loading import line_of, load_case, node_tree, read_case_text
 from .model import Case, Decision, GuidelineBasis, Priority
 
 
@@ -78,12 +78,9 @@ def check(case: Case) -> list[Finding]:
     return sorted(found, key=lambda f: (f.severity is not Severity.ERROR, f.rule_id))
 
 
-def check_file(source: str | Path, text: str | None = None) -> tuple[Case, list[Finding]]:
-    """Load a case file, or read a letter, and run every rule; a case file's findings carry
-    their line in the file, as the model's own problems do."""
-    if text is None and not is_case_file(source):
-        case = read_letter(source)
-        return case, check(case)
+def check_case_file(source: str | Path, text: str | None = None) -> tuple[Case, list[Finding]]:
+    """Load a case file and run every rule; the findings carry their line in the file, as the
+    model's own problems do. (A letter: imrgen.readers.read_letter, then check.)"""
     if text is None:
         text = read_case_text(source)
     case = load_case(source, text)

@@ -558,8 +558,8 @@ def test_an_original_letters_text_is_shown_as_text_never_as_markup(site: Path) -
     assert shown.startswith("<pre>") and shown.endswith("</pre>")
     inner = shown[len("<pre>") : -len("</pre>")]
     assert "<" not in inner and ">" not in inner
-    assert "&lt;/pre&gt;&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in inner
-    assert "&amp; &lt;b&gt;bold&lt;/b&gt; &quot;quoted&quot;" in inner
+    assert "&lt;/pre&gt;&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in inner
+    assert "&amp; &lt;b&gt;bold&lt;/b&gt; &#34;quoted&#34;" in inner
     assert html.unescape(inner).endswith(hostile)
     assert page.count("<script>") == 1  # the page's own
 

@@ -9,6 +9,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ImrgenError
 from . import (
@@ -23,6 +24,10 @@ from . import (
 )
 from .sign import add_signing_arguments, sign_request
 
+if TYPE_CHECKING:
+    from ..model import Case
+    from ..rules import Finding
+
 
 def cmd_schema(args: argparse.Namespace) -> int:
     from ..schema import schema_text
@@ -33,7 +38,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """The model's checks, then the IMR rules: errors fail (exit 1), warnings are reported."""
-    from ..rules import check_file, error_findings, format_findings
+    from ..rules import error_findings, format_findings
 
     failed = 0
     for path in args.cases:
@@ -130,7 +135,7 @@ def distinct_inputs(inputs: Sequence[str]) -> list[Path]:
 def cmd_render(args: argparse.Namespace) -> int:
     from ..files import write_atomic
     from ..i18n import check_language
-    from ..rules import check_file, error_findings, format_findings, raise_for_errors
+    from ..rules import error_findings, format_findings, raise_for_errors
     from ..writers import PdfOptions, RenderOptions, get_writer, parse_formats
 
     formats = parse_formats(args.formats)
@@ -234,3 +239,16 @@ def register(sub: Subparsers) -> None:
     )
     add_signing_arguments(p)
     p.set_defaults(func=cmd_render)
+
+
+def check_file(path: str | Path) -> tuple[Case, list[Finding]]:
+    """Load a case file, or read a letter, and run every rule (a case file's findings carry
+    their line in the file)."""
+    from ..loading import is_case_file
+    from ..readers import read_letter
+    from ..rules import check, check_case_file
+
+    if is_case_file(path):
+        return check_case_file(path)
+    case = read_letter(path)
+    return case, check(case)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from ..errors import ParseError, UnknownFormatError
+from ..errors import CaseError, ParseError, Problem, UnknownFormatError
+from ..loading import CASE_SUFFIXES, is_case_file, load_case
 from ..model import Case
 
 
@@ -69,3 +70,28 @@ def parse(source: str | Path, data: bytes | None = None, fmt: str | None = None)
         except OSError as exc:
             raise ParseError(source, exc.strerror or str(exc)) from None
     return reader.read(data, str(source))
+
+
+def read_letter(source: str | Path) -> Case:
+    """A letter read back into its case; a file that is neither a case file nor a letter is
+    refused naming both kinds."""
+    try:
+        return parse(source)
+    except UnknownFormatError:
+        suffix = Path(source).suffix.lower() or "(none)"
+        letters = ", ".join(s for r in readers() for s in r.suffixes)
+        raise CaseError(
+            source,
+            [
+                Problem(
+                    "",
+                    f"expected a case file ({', '.join(CASE_SUFFIXES)}) or a letter ({letters}),"
+                    f" got a file with the suffix {suffix}",
+                )
+            ],
+        ) from None
+
+
+def read_case(source: str | Path) -> Case:
+    """A case file (YAML, JSON) or a letter in any format imrgen reads, as a Case."""
+    return load_case(source) if is_case_file(source) else read_letter(source)

@@ -1,0 +1,107 @@
+"""The local executor: a pool of warm worker processes, in which a crashed worker is charged only
+to the job that crashed it."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from collections.abc import Callable, Generator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+
+from .jobs import (
+    InputResult,
+    Job,
+)
+from .warm import _pool_worker_start, warm
+from .work import _failed_job
+
+
+def _local_results(
+    jobs: list[Job],
+    workers: int,
+    formats: Sequence[str],
+    public: bool,
+    work: Callable[[Job], InputResult],
+) -> Generator[InputResult, None, None]:
+    engine = jobs[0].options.engine if jobs else None
+    if workers <= 1:
+        warm(formats, public, engine)
+        for job in jobs:
+            yield work(job)
+        return
+    queue = list(reversed(jobs))
+    # A worker died (a crash, the kernel's OOM killer) and every job in flight failed with it,
+    # though only one of them killed it. Each of those goes again alone, in a pool of one worker,
+    # so that a death there is that job's: it is reported (it killed a worker twice) and the
+    # others are done as usual.
+    suspects: list[Job] = []
+    while queue or suspects:
+        alone = bool(suspects)
+        source = suspects if alone else queue
+        broken: list[Job] = []
+        pool = ProcessPoolExecutor(
+            max_workers=1 if alone else workers,
+            mp_context=_pool_context(formats, public, engine),
+            initializer=_pool_worker_start,
+            initargs=(formats, public, engine),
+        )
+        try:
+            pending: dict[Future[InputResult], Job] = {}
+            window = 1 if alone else workers * 4
+            _fill(pool, pending, source, window, work)
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    job = pending.pop(future)
+                    try:
+                        result = future.result()
+                    except BrokenProcessPool:
+                        broken.append(job)
+                    else:
+                        yield result
+                if broken:
+                    broken.extend(pending.values())
+                    pending.clear()
+                    break
+                _fill(pool, pending, source, window, work)
+        finally:
+            # cancel_futures: a batch stopped early (a full disk) starts nothing more
+            pool.shutdown(wait=True, cancel_futures=True)
+        if alone:
+            for job in broken:  # one job in flight: the death is its own
+                yield _failed_job(job, f"{job.source}: the worker process died", None, 0.0)
+        else:
+            suspects.extend(reversed(broken))
+
+
+def _pool_context(
+    formats: Sequence[str], public: bool, engine: str | None = None
+) -> multiprocessing.context.BaseContext:
+    """Fork when it is safe (POSIX, no other thread in this process that a child could inherit
+    mid-lock, and Typst not yet run here: its threads do not survive a fork): warm this process
+    once and every worker starts warm, sharing its pages. Otherwise spawn, and each worker warms
+    itself in its initializer."""
+    from ..writers.typst import compiler_started
+
+    if (
+        "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+        and not compiler_started()
+    ):
+        warm(formats, public, engine, before_fork=True)
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def _fill(
+    pool: ProcessPoolExecutor,
+    pending: dict[Future[InputResult], Job],
+    queue: list[Job],
+    window: int,
+    work: Callable[[Job], InputResult],
+) -> None:
+    """Keep a bounded number of jobs in flight, so a million inputs are not a million futures."""
+    while queue and len(pending) < window:
+        job = queue.pop()
+        pending[pool.submit(work, job)] = job
