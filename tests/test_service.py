@@ -586,6 +586,10 @@ def test_a_killed_worker_fails_only_its_own_request(service: Service) -> None:
             workers = client.get("/healthz").json()["workers"]
             busy = [w["pid"] for w in workers if w["state"] == "busy"]
         assert len(busy) == 1
+        # "busy" is set just before the job is sent: a kill in between finds no job in the
+        # worker, and the service rightly gives the job to another (it never ran). The slow
+        # job takes seconds, so a moment later it is surely running in the worker.
+        time.sleep(1.0)
         other = threading.Thread(
             target=post, args=("other", "/render?format=docx", EXAMPLE.read_bytes())
         )
