@@ -97,22 +97,29 @@ class Figure:
 
 
 def batch_process(
-    folder: Path, fmt: str, out: Path, jobs: int, public: bool
+    folder: Path, fmt: str, out: Path, jobs: int, public: bool, extra: tuple[str, ...] = ()
 ) -> subprocess.Popen[bytes]:
-    """`imrgen batch` exactly as a user runs it (a fresh process, workers forked warm)."""
+    """`imrgen batch` exactly as a user runs it (a fresh process, workers forked warm); `extra`
+    are further options (`--engine typst`)."""
     command = [sys.executable, "-m", "imrgen", "batch", str(folder), "-f", fmt, "-o", str(out)]
-    command += ["--jobs", str(jobs), "--quiet"] + (["--public"] if public else [])
+    command += ["--jobs", str(jobs), "--quiet"] + (["--public"] if public else []) + list(extra)
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 def timed_batch(
-    name: str, folder: Path, fmt: str, out: Path, jobs: int, public: bool = False
+    name: str,
+    folder: Path,
+    fmt: str,
+    out: Path,
+    jobs: int,
+    public: bool = False,
+    extra: tuple[str, ...] = (),
 ) -> Figure:
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     letters = sum(1 for _ in folder.iterdir())
     started = time.perf_counter()
-    process = batch_process(folder, fmt, out, jobs, public)
+    process = batch_process(folder, fmt, out, jobs, public, extra)
     with Sampler(psutil.Process(process.pid), out / MANIFEST_NAME) as sampler:
         _, errors = process.communicate()
         ended = time.perf_counter()

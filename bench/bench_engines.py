@@ -14,7 +14,6 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,7 +22,16 @@ from pathlib import Path
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_batch import CORPUS, MB, Figure, Sampler, naive_pdf, show, timed_loop
+from bench_batch import (
+    CORPUS,
+    MB,
+    Sampler,
+    batch_process,
+    naive_pdf,
+    show,
+    timed_batch,
+    timed_loop,
+)
 
 import imrgen
 from imrgen.batch import MANIFEST_NAME
@@ -33,29 +41,6 @@ from imrgen.preview import png_pages
 from imrgen.writers import RenderOptions
 
 ENGINES = ("typst", "weasyprint")
-
-
-def batch_command(folder: Path, out: Path, jobs: int, engine: str) -> list[str]:
-    return [sys.executable, "-m", "imrgen", "batch", str(folder), "-f", "pdf", "-o", str(out),
-            "--jobs", str(jobs), "--quiet", "--engine", engine]  # fmt: skip
-
-
-def timed_batch(name: str, folder: Path, out: Path, jobs: int, engine: str) -> Figure:
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
-    letters = sum(1 for _ in folder.iterdir())
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        batch_command(folder, out, jobs, engine), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    with Sampler(psutil.Process(process.pid), out / MANIFEST_NAME) as sampler:
-        _, errors = process.communicate()
-        ended = time.perf_counter()
-    if process.returncode:
-        print(f"  {name}: exit {process.returncode}: {errors.decode()[:300]}", file=sys.stderr)
-    first = sampler.first or started
-    steady = (letters - 1) / (ended - first) if ended > first else 0.0
-    return Figure(name, letters, ended - started, steady, sampler.peaks())
 
 
 def in_process(cases: list[Case], engine: str, rounds: int) -> float:
@@ -87,7 +72,7 @@ def flatness(folder: Path, out: Path, jobs: int, engine: str) -> None:
     out.mkdir(parents=True)
     letters = sum(1 for _ in folder.iterdir())
     started = time.perf_counter()
-    process = subprocess.Popen(batch_command(folder, out, jobs, engine), stdout=subprocess.DEVNULL)
+    process = batch_process(folder, "pdf", out, jobs, False, ("--engine", engine))
     with Sampler(psutil.Process(process.pid), out / MANIFEST_NAME, interval=1.0) as sampler:
         process.communicate()
     seconds = time.perf_counter() - started
@@ -142,8 +127,9 @@ def main() -> None:
         naive = timed_loop("naive WeasyPrint loop", loop, naive_pdf)  # type: ignore[arg-type]
         show(naive)
         for engine in ENGINES:
-            figure = timed_batch(f"imrgen batch -f pdf --engine {engine}", batch,
-                                 work / f"out-{engine}", args.jobs, engine)  # fmt: skip
+            figure = timed_batch(f"imrgen batch -f pdf --engine {engine}", batch, "pdf",
+                                 work / f"out-{engine}", args.jobs,
+                                 extra=("--engine", engine))  # fmt: skip
             show(figure, naive)
         if args.flat:
             flat = work / "flat"
