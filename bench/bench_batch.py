@@ -28,9 +28,9 @@ import psutil
 
 import imrgen
 from imrgen.batch import MANIFEST_NAME
-from imrgen.loading import dump_case, is_case_file, load_case
-from imrgen.model import Case
-from imrgen.templates import DEFAULT_TEMPLATES, render_html
+from imrgen.case.loading import dump_case, is_case_file, load_case
+from imrgen.case.model import Case
+from imrgen.letter.templates import DEFAULT_TEMPLATES, render_html
 from imrgen.writers import writers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -145,7 +145,7 @@ def naive_pdf(case: Case) -> bytes:
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
 
-    from imrgen.look import load_look, print_css
+    from imrgen.letter.look import load_look, print_css
     from imrgen.writers.pdf import printable
 
     fonts = FontConfiguration()
@@ -346,9 +346,9 @@ def main() -> None:
             )
         if wanted("public"):
             try:
-                from imrgen.redaction import redact
+                from imrgen.public.redaction import redact
             except ImportError:
-                print("public: imrgen.redaction is not installed; not measured")
+                print("public: imrgen.public.redaction is not installed; not measured")
             else:
                 for fmt in [f for f in ("html", "docx", "pdf") if f in registered]:
                     public = one_by_one(

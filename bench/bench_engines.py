@@ -35,8 +35,8 @@ from bench_batch import (
 
 import imrgen
 from imrgen.batch import MANIFEST_NAME
-from imrgen.loading import dump_case
-from imrgen.model import Case
+from imrgen.case.loading import dump_case
+from imrgen.case.model import Case
 from imrgen.preview import png_pages
 from imrgen.writers import RenderOptions
 

@@ -21,8 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from imrgen.letter.templates import STYLES_DIR, TEMPLATES_DIR
 from imrgen.preview import Preview, Running, serve, stream_events, template_set, wait_for
-from imrgen.templates import STYLES_DIR, TEMPLATES_DIR
 from imrgen.writers import writers
 
 ROOT = Path(__file__).resolve().parent.parent

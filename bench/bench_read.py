@@ -16,8 +16,8 @@ from functools import partial
 from pathlib import Path
 
 import imrgen
-from imrgen.embedding import case_from_json
-from imrgen.loading import load_case
+from imrgen.case.embedding import case_from_json
+from imrgen.case.loading import load_case
 from imrgen.readers import readers
 from imrgen.readers.pdf import embedded_case
 

@@ -24,7 +24,7 @@ from pki import PASSWORD, throwaway_pki  # noqa: E402
 
 import imrgen  # noqa: E402
 from imrgen.batch import run  # noqa: E402
-from imrgen.loading import dump_case  # noqa: E402
+from imrgen.case.loading import dump_case  # noqa: E402
 from imrgen.signing import SignOptions, SignRequest, load_key, sign, verify  # noqa: E402
 from imrgen.writers import PdfOptions, RenderOptions  # noqa: E402
 

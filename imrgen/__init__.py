@@ -18,10 +18,8 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from . import batch
-    from .errors import CaseError, ImrgenError, ParseError, Problem, RenderError, UnknownFormatError
-    from .leaks import find_leaks
-    from .loading import dump_case, load_case
-    from .model import (
+    from .case.loading import dump_case, load_case
+    from .case.model import (
         Case,
         Decision,
         DisputedItem,
@@ -36,8 +34,10 @@ if TYPE_CHECKING:
         Reviewer,
         Statement,
     )
+    from .errors import CaseError, ImrgenError, ParseError, Problem, RenderError, UnknownFormatError
+    from .public.leaks import find_leaks
+    from .public.redaction import RedactionPolicy, redact
     from .readers import parse
-    from .redaction import RedactionPolicy, redact
     from .writers import RenderOptions
     from .writers import get_writer as get_writer  # not in __all__, kept for old callers
 
@@ -48,9 +48,9 @@ _LAZY = {
         ["CaseError", "ImrgenError", "ParseError", "Problem", "RenderError", "UnknownFormatError"],
         ".errors",
     ),
-    "find_leaks": ".leaks",
-    "dump_case": ".loading",
-    "load_case": ".loading",
+    "find_leaks": ".public.leaks",
+    "dump_case": ".case.loading",
+    "load_case": ".case.loading",
     **dict.fromkeys(
         [
             "Case",
@@ -67,11 +67,11 @@ _LAZY = {
             "Reviewer",
             "Statement",
         ],
-        ".model",
+        ".case.model",
     ),
     "parse": ".readers",
-    "RedactionPolicy": ".redaction",
-    "redact": ".redaction",
+    "RedactionPolicy": ".public.redaction",
+    "redact": ".public.redaction",
     "RenderOptions": ".writers",
     "get_writer": ".writers",
     # Not `writers`: that name is the subpackage imrgen.writers (its writers() lists them).
@@ -136,8 +136,8 @@ def render(
     case: Case | str | Path, fmt: str = "html", options: RenderOptions | None = None
 ) -> bytes:
     """One letter in one format, as bytes. `case` is a Case or the path of a case file."""
-    from .loading import load_case
-    from .model import Case
+    from .case.loading import load_case
+    from .case.model import Case
     from .writers import RenderOptions, get_writer
 
     if not isinstance(case, Case):

@@ -20,8 +20,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import imrgen  # noqa: E402
-from imrgen.loading import dump_case  # noqa: E402
-from imrgen.model import Case, Parties  # noqa: E402
+from imrgen.case.loading import dump_case  # noqa: E402
+from imrgen.case.model import Case, Parties  # noqa: E402
 
 OUT = HERE / "cases" / "full"
 COUNT = 36

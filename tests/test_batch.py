@@ -25,14 +25,14 @@ from imrgen.batch import (
     LOCK_NAME,
     MANIFEST_NAME,
     BatchStopped,
-    _locked,
     expand_inputs,
     iter_results,
+    locked,
     run,
 )
+from imrgen.case.loading import dump_case, is_case_file, load_case
 from imrgen.errors import ImrgenError
 from imrgen.files import write_atomic
-from imrgen.loading import dump_case, is_case_file, load_case
 from imrgen.writers import get_writer, writers
 
 IMRGEN = [sys.executable, "-m", "imrgen"]
@@ -259,13 +259,13 @@ def test_a_new_format_renders_only_that_format(inputs: Path, tmp_path: Path) -> 
 def test_one_batch_per_output_folder(inputs: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    with _locked(out), pytest.raises(ImrgenError, match="another imrgen batch is writing here"):
+    with locked(out), pytest.raises(ImrgenError, match="another imrgen batch is writing here"):
         run([inputs], ["html"], out, jobs=1)
     assert visible(out) == []
 
 
 def test_public_versions(tmp_path: Path) -> None:
-    from imrgen.redaction import redact
+    from imrgen.public.redaction import redact
 
     cases = [CASES / "full" / "full-02.yaml", CASES / "full" / "full-24.yaml"]
     out = tmp_path / "out"
@@ -286,8 +286,8 @@ def test_public_versions(tmp_path: Path) -> None:
 def test_public_without_a_redaction_module_is_a_clear_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(sys.modules, "imrgen.redaction", None)  # as if it were not installed
-    with pytest.raises(ImrgenError, match=r"--public needs imrgen\.redaction"):
+    monkeypatch.setitem(sys.modules, "imrgen.public.redaction", None)  # as if it were not installed
+    with pytest.raises(ImrgenError, match=r"--public needs imrgen\.public\.redaction"):
         run([CASES / "full" / "full-02.yaml"], ["html"], tmp_path / "out", public=True)
     assert not (tmp_path / "out" / MANIFEST_NAME).exists()
 
@@ -479,7 +479,7 @@ def test_a_pool_worker_starts_warm_with_what_it_loaded_out_of_the_collectors_sig
     """A worker keeps WeasyPrint, fonts, stylesheets and templates for its whole life: after
     warming they are frozen (gc.freeze), so each collection walks only what the letters make."""
     probe = (
-        "import gc, imrgen.batch as b; b._pool_worker_start(('pdf',), False);"
+        "import gc, imrgen.batch as b; b.pool_worker_start(('pdf',), False);"
         " print(gc.get_freeze_count())"
     )
     done = subprocess.run(

@@ -16,8 +16,8 @@ import pytest
 from conftest import CORPUS, EXAMPLES, ROOT, SEEDS
 
 import imrgen
+from imrgen.case.loading import load_case
 from imrgen.cli import main
-from imrgen.loading import load_case
 
 
 def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -279,7 +279,7 @@ def test_a_folder_takes_what_imrgen_reads_and_skips_the_rest(tmp_path: Path) -> 
 
 
 def test_not_an_input_by_suffix_and_first_bytes(tmp_path: Path) -> None:
-    from imrgen.loading import not_an_input
+    from imrgen.case.loading import not_an_input
 
     files = {
         "a.yaml": b"summary: [x]\n",
@@ -303,7 +303,9 @@ def test_policy_by_name_and_by_path(tmp_path: Path) -> None:
     assert main(["public", str(case), "--policy", "marker-only", "-o", str(tmp_path / "a")]) == 0
     assert list((tmp_path / "a").iterdir())
     own = tmp_path / "mine.yaml"
-    own.write_text((Path(imrgen.__file__).parent / "policies" / "marker-only.yaml").read_text())
+    own.write_text(
+        (Path(imrgen.__file__).parent / "public" / "policies" / "marker-only.yaml").read_text()
+    )
     assert main(["public", str(case), "--policy", str(own), "-o", str(tmp_path / "b")]) == 0
     assert [p.read_bytes() for p in (tmp_path / "b").iterdir()] == [
         p.read_bytes() for p in (tmp_path / "a").iterdir()
@@ -337,9 +339,9 @@ def test_help_describes_every_argument_and_shows_defaults(command: str) -> None:
 
 
 def test_help_names_match_the_registries() -> None:
-    from imrgen import loading
+    from imrgen.case import loading
     from imrgen.cli import CASE_SUFFIXES, ENGINE_NAMES, FILE_SUFFIXES, FORMAT_NAMES, LETTER_KINDS
-    from imrgen.i18n import languages
+    from imrgen.letter.i18n import languages
     from imrgen.readers import readers
     from imrgen.writers import writers
 
@@ -389,7 +391,7 @@ def test_start_up_loads_no_pdf_or_docx_machinery(args: list[str]) -> None:
     heavy = {m for m in loaded if m.split(".")[0] in ("weasyprint", "docx", "pypdfium2", "lxml")}
     assert not heavy, sorted(heavy)
     if args == ["--help"]:  # not even the model and the templates: the help's names are constants
-        assert not {"imrgen.writers", "imrgen.model", "pydantic", "jinja2"} & loaded
+        assert not {"imrgen.writers", "imrgen.case.model", "pydantic", "jinja2"} & loaded
 
 
 def test_new_family_extends_by_folder_when_the_folder_has_another_name(tmp_path: Path) -> None:
@@ -403,7 +405,7 @@ def test_new_family_extends_by_folder_when_the_folder_has_another_name(tmp_path:
     assert (mine / "county" / "letter.html").read_text() == (
         '{% extends "house-look/letter.html" %}\n'
     )
-    from imrgen.templates import template_set
+    from imrgen.letter.templates import template_set
 
     options = imrgen.RenderOptions(templates=template_set(mine), family="county")
     ours = imrgen.render(GOOD_CASE, "html", options)

@@ -32,14 +32,14 @@ from hypothesis import strategies as st
 from lxml import etree
 
 import imrgen
-from imrgen.embedding import case_to_json
+from imrgen.case.embedding import case_to_json
+from imrgen.case.model import Case, Parties
 from imrgen.errors import ParseError
-from imrgen.i18n import translations
-from imrgen.model import Case, Parties
+from imrgen.letter.i18n import translations
+from imrgen.letter.structure import blocks_from_html
+from imrgen.letter.templates import render_html
 from imrgen.readers import get_reader, reader_for
 from imrgen.readers.docx import DocxReader, document_paragraphs
-from imrgen.structure import blocks_from_html
-from imrgen.templates import render_html
 from imrgen.writers import RenderOptions, get_writer
 from imrgen.writers import docx as docx_writer
 

@@ -8,7 +8,7 @@ import pytest
 from conftest import EXAMPLES
 
 import imrgen
-from imrgen.loading import load_case
+from imrgen.case.loading import load_case
 
 TEXT_FORMATS = ["html", "txt", "md"]
 
@@ -65,7 +65,7 @@ def test_overturned_items_read_as_medically_necessary(case: imrgen.Case) -> None
 
 def test_represented_worker_gets_the_letter_through_the_attorney(case: imrgen.Case) -> None:
     assert case.parties is not None
-    case.parties.attorney = imrgen.model.Attorney(
+    case.parties.attorney = imrgen.case.model.Attorney(
         name="Alex Counsel", firm="Counsel & Co.", address="9 Law St\nFresno, CA 93721"
     )
     text = flat(imrgen.render(case, "txt", imrgen.RenderOptions(letter="full")))

@@ -41,7 +41,7 @@ FUZZ = settings(
 )
 
 CASE_TEXTS = [p.read_bytes() for p in sorted(EXAMPLES.glob("*.yaml"))]
-POLICY_TEXT = (Path(imrgen.__file__).parent / "policies" / "default.yaml").read_bytes()
+POLICY_TEXT = (Path(imrgen.__file__).parent / "public" / "policies" / "default.yaml").read_bytes()
 # Tokens that YAML, JSON, the model and the readers each treat specially.
 TOKENS = [
     b": ",

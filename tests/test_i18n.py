@@ -15,10 +15,10 @@ from babel.messages.pofile import read_po
 from conftest import EXAMPLES, ROOT
 
 import imrgen
-from imrgen.extract import Phrases
-from imrgen.i18n import format_numeric_date, languages, locale_dir, parse_numeric_date
-from imrgen.loading import load_case
-from imrgen.templates import TEMPLATES_DIR
+from imrgen.case.loading import load_case
+from imrgen.letter.i18n import format_numeric_date, languages, locale_dir, parse_numeric_date
+from imrgen.letter.templates import TEMPLATES_DIR
+from imrgen.readers.extract import Phrases
 
 TEXT_FORMATS = ["html", "txt", "md"]
 

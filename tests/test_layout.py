@@ -17,9 +17,9 @@ from docx.oxml.ns import qn
 from layout import Comparison, Figures, cached_poppler_lines, docx_to_pdf, figures, poppler_lines
 
 import imrgen
-from imrgen.look import load_look
-from imrgen.model import Case
-from imrgen.templates import DEFAULT_TEMPLATES
+from imrgen.case.model import Case
+from imrgen.letter.look import load_look
+from imrgen.letter.templates import DEFAULT_TEMPLATES
 from imrgen.writers import RenderOptions, get_writer
 
 OPTIONS = RenderOptions(embed_data=False)
@@ -79,7 +79,7 @@ def test_the_pdf_prints_the_published_lines_and_pages(
 
 def test_the_comparison_sees_a_changed_look(published_cache: Path) -> None:
     """The figures are not blind: a body half a point larger breaks the lines elsewhere."""
-    from imrgen.templates import template_set
+    from imrgen.letter.templates import template_set
 
     path = CORPUS[0]
     case = imrgen.parse(path)

@@ -11,7 +11,7 @@ import yaml
 from conftest import EXAMPLES
 
 import imrgen
-from imrgen.loading import dump_case, load_case
+from imrgen.case.loading import dump_case, load_case
 
 GOOD = """\
 edition: 2015

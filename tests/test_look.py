@@ -16,10 +16,10 @@ import pytest
 from conftest import EXAMPLES
 
 import imrgen
+from imrgen.case.model import Case
 from imrgen.errors import RenderError
-from imrgen.look import Look, load_look, print_css
-from imrgen.model import Case
-from imrgen.templates import DEFAULT_TEMPLATES, template_set
+from imrgen.letter.look import Look, load_look, print_css
+from imrgen.letter.templates import DEFAULT_TEMPLATES, template_set
 from imrgen.writers import RenderOptions, get_writer
 
 
@@ -113,8 +113,8 @@ def test_a_bad_look_names_the_file_and_the_field(tmp_path: Path) -> None:
 
 def test_the_structure_carries_what_the_docx_writer_needs(example: Case) -> None:
     """The title, the header rows as laid out (a blank pair where the table has a blank cell)
-    and the weights of the parts come from imrgen.structure, never from the HTML's text."""
-    from imrgen.structure import letter_from_html
+    and the weights of the parts come from imrgen.letter.structure, never from the HTML's text."""
+    from imrgen.letter.structure import letter_from_html
     from imrgen.writers import letter_html
 
     letter = letter_from_html(letter_html(example, RenderOptions(), []))

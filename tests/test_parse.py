@@ -11,9 +11,9 @@ import pytest
 from conftest import CORPUS, EXAMPLES, REAL_LETTERS, SEEDS, letter_id
 
 import imrgen
-from imrgen.embedding import ATTACHMENT_NAME, case_to_json
-from imrgen.extract import split_sections
+from imrgen.case.embedding import ATTACHMENT_NAME, case_to_json
 from imrgen.readers import readers
+from imrgen.readers.extract import split_sections
 from imrgen.readers.text import join_lines, paragraphs_from_text
 
 

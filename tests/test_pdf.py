@@ -28,10 +28,10 @@ from hypothesis import HealthCheck, given, settings
 from strategies import case as cases
 
 import imrgen
-from imrgen.embedding import ATTACHMENT_NAME, case_to_json
+from imrgen.case.embedding import ATTACHMENT_NAME, case_to_json
+from imrgen.case.model import Case, Employee, Header, Parties
 from imrgen.errors import ParseError, RenderError
-from imrgen.model import Case, Employee, Header, Parties
-from imrgen.templates import (
+from imrgen.letter.templates import (
     DEFAULT_TEMPLATES,
     STYLES_DIR,
     TEMPLATES_DIR,

@@ -21,8 +21,9 @@ import pytest
 from conftest import CORPUS, EXAMPLES, SEEDS, need_shared
 
 import imrgen
+from imrgen.case.loading import dump_case
 from imrgen.cli import main
-from imrgen.loading import dump_case
+from imrgen.letter.templates import STYLES_DIR, TEMPLATES_DIR, new_family, render_html, template_set
 from imrgen.preview import (
     HOST,
     Preview,
@@ -32,7 +33,6 @@ from imrgen.preview import (
     stream_events,
     wait_for,
 )
-from imrgen.templates import STYLES_DIR, TEMPLATES_DIR, new_family, render_html, template_set
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -160,7 +160,7 @@ def test_page_images_follow_the_html(site: Path) -> None:
     letter = preview.letters["new-wording"]
     assert letter.pages and all(p.startswith(b"\x89PNG\r\n\x1a\n") for p in letter.pages)
     before = letter.pages[0]
-    # The pages are the PDF's, whose look is styles/look.yaml (imrgen/look.py).
+    # The pages are the PDF's, whose look is styles/look.yaml (imrgen/letter/look.py).
     look = site / "styles" / "look.yaml"
     text = look.read_text()
     assert "  size: 12\n  line: 13.8\n" in text
@@ -570,8 +570,8 @@ def test_the_preview_forgets_only_what_it_owns(site: Path) -> None:
     stylesheets."""
     import pickle
 
-    from imrgen import caches
-    from imrgen.templates import DEFAULT_TEMPLATES, environment
+    from imrgen.letter import caches
+    from imrgen.letter.templates import DEFAULT_TEMPLATES, environment
     from imrgen.writers import RenderOptions, pdf
 
     env = environment(DEFAULT_TEMPLATES, "2015")

@@ -1,5 +1,5 @@
-"""The one public pipeline (imrgen.public) and what it must get right: the same checks, policy
-and names from `public` and `batch --public`; only free text redacted; titles that look like
+"""The one public pipeline (imrgen.public.versions) and what it must get right: the same checks,
+policy and names from `public` and `batch --public`; only free text redacted; titles that look like
 street suffixes, possessives, initials and dates of birth in every form (issues 19 and 12)."""
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from conftest import CASES
 
 import imrgen
 from imrgen.batch import MANIFEST_NAME, run
+from imrgen.case.loading import dump_case, load_case
 from imrgen.cli import main
-from imrgen.leaks import find_leaks
-from imrgen.loading import dump_case, load_case
-from imrgen.public import LeakError, public_name, public_version
-from imrgen.redaction import ADDRESS, RedactionPolicy, Redactor, default_policy, redact
+from imrgen.public.leaks import find_leaks
+from imrgen.public.redaction import ADDRESS, RedactionPolicy, Redactor, default_policy, redact
+from imrgen.public.versions import LeakError, public_name, public_version
 from imrgen.writers import RenderOptions, get_writer
 
 BASE = CASES / "full" / "full-02.yaml"

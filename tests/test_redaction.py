@@ -23,11 +23,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import imrgen
+from imrgen.case.loading import load_case
+from imrgen.case.model import Employee, Parties
 from imrgen.cli import main
-from imrgen.leaks import find_leaks
-from imrgen.loading import load_case
-from imrgen.model import Employee, Parties
-from imrgen.redaction import (
+from imrgen.public.leaks import find_leaks
+from imrgen.public.redaction import (
     PolicyError,
     RedactionPolicy,
     case_texts,
@@ -63,8 +63,8 @@ def public_case(name: str) -> imrgen.Case:
 
 
 def carried_text(data: bytes) -> str:
-    """All the text a file carries, extracted without imrgen.leaks: PDF objects via pikepdf plus
-    page text via PDFium; every part of a zip; html/md/txt with markup and escapes undone."""
+    """All the text a file carries, extracted without imrgen.public.leaks: PDF objects via pikepdf
+    plus page text via PDFium; every part of a zip; html/md/txt with markup and escapes undone."""
     if data.startswith(b"%PDF"):
         chunks: list[str] = []
         with pikepdf.open(io.BytesIO(data)) as pdf:

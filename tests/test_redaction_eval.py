@@ -14,9 +14,9 @@ from conftest import CORPUS, SEEDS
 from redaction_eval import RATIONALE, SUMMARY, Span, eval_cases, plain
 
 import imrgen
-from imrgen.leaks import find_leaks
-from imrgen.public import public_version
-from imrgen.redaction import RedactionPolicy, Redactor, default_policy, redact
+from imrgen.public.leaks import find_leaks
+from imrgen.public.redaction import RedactionPolicy, Redactor, default_policy, redact
+from imrgen.public.versions import public_version
 from imrgen.writers import RenderOptions, get_writer
 
 LETTERS = [CORPUS[3], SEEDS[1], CORPUS[17], SEEDS[3]]

@@ -10,9 +10,9 @@ import pytest
 from conftest import EXAMPLES
 
 import imrgen
-from imrgen.caches import TEMPLATES, RenderCache
-from imrgen.loading import load_case
-from imrgen.templates import TemplateSet
+from imrgen.case.loading import load_case
+from imrgen.letter.caches import TEMPLATES, RenderCache
+from imrgen.letter.templates import TemplateSet
 
 TEXT_FORMATS = ["html", "txt", "md"]
 GOLDEN_EXAMPLES = ["CM14-0008529", "CM17-0007300", "2015-tens-physical-therapy-baclofen"]

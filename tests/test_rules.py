@@ -20,11 +20,9 @@ from pydantic import ValidationError
 from strategies import case as cases
 
 import imrgen
-from imrgen import rules
-from imrgen.cli import main
-from imrgen.cli.drafting import SCHEMA_NAME, starter
-from imrgen.loading import case_from_data, dump_case, load_case
-from imrgen.model import (
+from imrgen.case import rules
+from imrgen.case.loading import case_from_data, dump_case, load_case
+from imrgen.case.model import (
     Case,
     Decision,
     Edition,
@@ -32,8 +30,10 @@ from imrgen.model import (
     Priority,
     Reviewer,
 )
-from imrgen.rules import Severity, check, conclusion
-from imrgen.schema import case_schema
+from imrgen.case.rules import Severity, check, conclusion
+from imrgen.case.schema import case_schema
+from imrgen.cli import main
+from imrgen.cli.drafting import SCHEMA_NAME, starter
 
 BASE = "CM16-0213037"  # every header date present; decided 30 days after assignment
 LATE = "CM16-0224814"  # decided 37 days after assignment, which the real letters often are

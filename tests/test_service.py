@@ -25,10 +25,10 @@ import pytest
 from conftest import CORPUS, EXAMPLES, TESTS
 
 import imrgen
+from imrgen.case.schema import case_schema
 from imrgen.cli import main
-from imrgen.leaks import find_leaks
-from imrgen.redaction import parties_of
-from imrgen.schema import case_schema
+from imrgen.public.leaks import find_leaks
+from imrgen.public.redaction import parties_of
 from imrgen.writers import RenderOptions, writers
 
 TOKEN = "service-test-token-0123456789"

@@ -26,11 +26,11 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 import imrgen
 from imrgen import signing
 from imrgen.batch import MANIFEST_NAME, iter_results
+from imrgen.case.embedding import ATTACHMENT_NAME
+from imrgen.case.model import Case, Decision
 from imrgen.cli import main
-from imrgen.embedding import ATTACHMENT_NAME
 from imrgen.errors import ImrgenError
-from imrgen.model import Case, Decision
-from imrgen.redaction import default_policy, redact
+from imrgen.public.redaction import default_policy, redact
 from imrgen.signing import (
     SigningError,
     SignOptions,

@@ -19,7 +19,7 @@ from conftest import CORPUS, EXAMPLES
 from pki import PASSWORD, Pki, throwaway_pki
 
 import imrgen
-from imrgen.model import Case
+from imrgen.case.model import Case
 from imrgen.signing import SignOptions, load_key, sign
 from imrgen.writers import PdfOptions, RenderOptions
 from imrgen.writers.pdf import VARIANTS

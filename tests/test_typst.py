@@ -19,10 +19,10 @@ import pytest
 from conftest import CORPUS, EXAMPLES
 
 import imrgen
+from imrgen.case.model import Case
 from imrgen.cli import main
 from imrgen.errors import RenderError
-from imrgen.model import Case
-from imrgen.templates import TEMPLATES_DIR, TemplateSet
+from imrgen.letter.templates import TEMPLATES_DIR, TemplateSet
 from imrgen.writers import PdfOptions, RenderOptions
 from imrgen.writers.pdf import default_engine, engine_for
 from imrgen.writers.typst import LAYOUT, letter_blocks, typst_look
@@ -179,8 +179,8 @@ def test_a_changed_look_value_changes_the_typst_lines(example: Case) -> None:
 
 
 def test_the_typst_look_is_the_one_look() -> None:
-    """The layout reads imrgen.look's values, the ones the print stylesheet is made from."""
-    from imrgen.look import load_look, print_css
+    """The layout reads imrgen.letter.look's values, the ones the print stylesheet is made from."""
+    from imrgen.letter.look import load_look, print_css
 
     templates = TemplateSet()
     look = typst_look(templates, "2015")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import ImrgenError
 from ..writers import RenderOptions, check_formats
-from .dask_cluster import _dask_results
+from .dask_cluster import dask_results
 from .fingerprint import _redact_function, dependency_versions, options_fingerprint
 from .inputs import expand_inputs, input_suffixes
 from .jobs import FOLDER_FAULTS, BatchStopped, BatchSummary, InputResult, Job, Progress, Status
@@ -27,15 +27,15 @@ from .manifest import (
     Manifest,
     _claim,
     _claimed_before,
-    _locked,
     _remove_stale_parts,
+    locked,
 )
-from .pool import _local_results
-from .warm import _die_with_parent, _pool_worker_start, _tiny_case, warm
+from .pool import local_results
+from .warm import die_with_parent, pool_worker_start, tiny_case, warm
 from .work import run_job
 
 if TYPE_CHECKING:
-    from ..redaction import RedactionPolicy
+    from ..public.redaction import RedactionPolicy
     from ..signing import SignRequest
 
 
@@ -60,7 +60,7 @@ def iter_results(
 ) -> Iterator[InputResult]:
     """Run a batch and yield each input's result as it finishes (in finishing order), each
     already recorded in the manifest. `on_start` is told the number of inputs first. Public
-    versions (`public`, redacted by `policy`) go through imrgen.public's one pipeline."""
+    versions (`public`, redacted by `policy`) go through imrgen.public.versions's one pipeline."""
     fmts = _check_formats(formats)
     options = options or RenderOptions()
     if public:
@@ -73,7 +73,7 @@ def iter_results(
         if scheduler:
             raise ImrgenError("--sign runs on local workers only: the key stays on this machine")
         fingerprint = sign.fingerprint(fingerprint)
-    with _locked(out_abs):
+    with locked(out_abs):
         _remove_stale_parts(out_abs)
         manifest = Manifest(out_abs / MANIFEST_NAME)
         pairs, missing = expand_inputs(inputs, exclude=out_abs)
@@ -102,9 +102,9 @@ def iter_results(
                 manifest.append(result, fmts, fingerprint)
                 yield result
             if scheduler:
-                results = _dask_results(batch, scheduler, fmts, public, run_job)
+                results = dask_results(batch, scheduler, fmts, public, run_job)
             else:
-                results = _local_results(batch, workers, fmts, public, run_job)
+                results = local_results(batch, workers, fmts, public, run_job)
             claimed = _claimed_before(manifest, out_abs) if public else {}
             try:
                 for result in results:
@@ -184,16 +184,16 @@ __all__ = [
     "Manifest",
     "Progress",
     "Status",
-    "_die_with_parent",
-    "_locked",
-    "_pool_worker_start",
-    "_tiny_case",
     "dependency_versions",
+    "die_with_parent",
     "expand_inputs",
     "input_suffixes",
     "iter_results",
+    "locked",
     "options_fingerprint",
+    "pool_worker_start",
     "run",
     "run_job",
+    "tiny_case",
     "warm",
 ]

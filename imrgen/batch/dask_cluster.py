@@ -11,10 +11,10 @@ from .jobs import (
     Job,
 )
 from .warm import warm
-from .work import _failed_job
+from .work import failed_job
 
 
-def _dask_results(
+def dask_results(
     jobs: list[Job],
     address: str,
     formats: Sequence[str],
@@ -51,7 +51,7 @@ def _dask_results(
             try:
                 result: InputResult = future.result()
             except Exception as exc:  # the task itself never raises; this is a lost worker
-                result = _failed_job(job, f"{job.source}: the Dask task failed ({exc})", None, 0)
+                result = failed_job(job, f"{job.source}: the Dask task failed ({exc})", None, 0)
             future.release()
             yield result
             if queue:

@@ -14,12 +14,12 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from .. import __version__
+from ..case.model import Case
 from ..errors import ImrgenError
-from ..model import Case
 from ..writers import RenderOptions
 
 if TYPE_CHECKING:
-    from ..redaction import RedactionPolicy
+    from ..public.redaction import RedactionPolicy
 
 
 def _tree_digest(digest: Any, root: Path | None) -> None:
@@ -84,18 +84,18 @@ def options_fingerprint(
 
 
 def _redact_function() -> Callable[[Case], Case]:
-    """imrgen.redaction.redact, or a clear error when this installation has none."""
+    """imrgen.public.redaction.redact, or a clear error when this installation has none."""
     try:
-        from ..redaction import redact
+        from ..public.redaction import redact
     except ImportError as exc:
         raise ImrgenError(
-            f"--public needs imrgen.redaction, which this installation lacks ({exc})"
+            f"--public needs imrgen.public.redaction, which this installation lacks ({exc})"
         ) from None
     return redact
 
 
 def _policy_text() -> str:
-    from .. import redaction
+    from ..public import redaction
 
     default = getattr(redaction, "default_policy", None)
     return default().model_dump_json() if callable(default) else redaction.__name__

@@ -8,7 +8,7 @@ import hashlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from ..loading import CASE_SUFFIXES, not_an_input
+from ..case.loading import CASE_SUFFIXES, not_an_input
 from ..readers import readers
 from .jobs import (
     InputResult,

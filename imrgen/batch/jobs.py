@@ -13,7 +13,7 @@ from ..errors import ImrgenError
 from ..writers import RenderOptions
 
 if TYPE_CHECKING:
-    from ..redaction import RedactionPolicy
+    from ..public.redaction import RedactionPolicy
     from ..signing import SignRequest
 
 

@@ -97,7 +97,7 @@ class Manifest:
 
 
 @contextlib.contextmanager
-def _locked(out_dir: Path) -> Iterator[None]:
+def locked(out_dir: Path) -> Iterator[None]:
     """One batch per output folder at a time; the lock goes with the process, even on kill -9."""
     try:
         import fcntl

@@ -13,11 +13,11 @@ from .jobs import (
     InputResult,
     Job,
 )
-from .warm import _pool_worker_start, warm
-from .work import _failed_job
+from .warm import pool_worker_start, warm
+from .work import failed_job
 
 
-def _local_results(
+def local_results(
     jobs: list[Job],
     workers: int,
     formats: Sequence[str],
@@ -43,7 +43,7 @@ def _local_results(
         pool = ProcessPoolExecutor(
             max_workers=1 if alone else workers,
             mp_context=_pool_context(formats, public, engine),
-            initializer=_pool_worker_start,
+            initializer=pool_worker_start,
             initargs=(formats, public, engine),
         )
         try:
@@ -70,7 +70,7 @@ def _local_results(
             pool.shutdown(wait=True, cancel_futures=True)
         if alone:
             for job in broken:  # one job in flight: the death is its own
-                yield _failed_job(job, f"{job.source}: the worker process died", None, 0.0)
+                yield failed_job(job, f"{job.source}: the worker process died", None, 0.0)
         else:
             suspects.extend(reversed(broken))
 

@@ -8,7 +8,7 @@ import gc
 import sys
 from collections.abc import Sequence
 
-from ..model import Case, Edition
+from ..case.model import Case, Edition
 from ..readers import readers
 from ..writers import RenderOptions, get_writer
 from .fingerprint import (
@@ -18,7 +18,7 @@ from .fingerprint import (
 _WARMED: set[tuple[str, bool, str | None]] = set()
 
 
-def _tiny_case(edition: Edition) -> Case:
+def tiny_case(edition: Edition) -> Case:
     return Case.model_validate(
         {
             "edition": edition,
@@ -55,7 +55,7 @@ def warm(
     for fmt in formats:
         for edition in Edition:
             with contextlib.suppress(Exception):
-                case = _tiny_case(edition)
+                case = tiny_case(edition)
                 key = (fmt, public, _engine_of(fmt, case, options))
                 if key in _WARMED or (before_fork and key[2] == "typst"):
                     continue
@@ -73,15 +73,15 @@ def _engine_of(fmt: str, case: Case, options: RenderOptions) -> str | None:
     return engine_for(case, options)
 
 
-def _pool_worker_start(formats: Sequence[str], public: bool, engine: str | None = None) -> None:
-    _die_with_parent()
+def pool_worker_start(formats: Sequence[str], public: bool, engine: str | None = None) -> None:
+    die_with_parent()
     warm(formats, public, engine)
     # What warming loaded (modules, fonts, stylesheets, templates) lives as long as the worker:
     # out of the collector's sight, each collection walks only what the letters make.
     gc.freeze()
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """A pool worker ends with the batch that started it, even after kill -9 (Linux only)."""
     if sys.platform != "linux":
         return

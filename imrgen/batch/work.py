@@ -8,10 +8,10 @@ import time
 import traceback
 from pathlib import Path
 
+from ..case.loading import is_case_file, load_case
+from ..case.model import Case
 from ..errors import CaseError, ImrgenError, Problem
 from ..files import write_atomic
-from ..loading import is_case_file, load_case
-from ..model import Case
 from ..readers import parse
 from ..writers import get_writer
 from .jobs import (
@@ -109,24 +109,25 @@ def run_job(job: Job) -> InputResult:
         message = str(exc)
         if job.source not in message:
             message = f"{job.source}: {message}"
-        return _failed_job(job, message, sha, started)
+        return failed_job(job, message, sha, started)
     except Exception as exc:
         if isinstance(exc, OSError) and exc.errno in FOLDER_FAULTS:
             # The disk is full or the folder read-only: write_atomic left nothing half-written,
             # and every later input would fail alike.
             message = f"{job.source}: cannot write to {job.out_dir} ({exc.strerror})"
-            return _failed_job(job, message, sha, started, fault=True)
+            return failed_job(job, message, sha, started, fault=True)
         # a bug, not bad input: keep the traceback in the manifest
         message = f"{job.source}: internal error ({type(exc).__name__}: {exc})"
-        return _failed_job(job, message, sha, started, detail=traceback.format_exc())
+        return failed_job(job, message, sha, started, detail=traceback.format_exc())
 
 
 def _write_public(
     job: Job, case: Case, formats: list[str], sha: str, out_dir: Path
 ) -> dict[str, dict[str, str]]:
-    """The public pipeline (imrgen.public: redact, render, leak-check every file), written to
-    pending files that the batch renames once it knows no other input makes the same name."""
-    from ..public import public_name, public_version
+    """The public pipeline (imrgen.public.versions: redact, render, leak-check every file),
+    written to pending files that the batch renames once it knows no other input makes the same
+    name."""
+    from ..public.versions import public_name, public_version
 
     files = public_version(
         case,
@@ -150,7 +151,7 @@ def _write_public(
     return written
 
 
-def _failed_job(
+def failed_job(
     job: Job,
     message: str,
     sha: str | None,

@@ -19,7 +19,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from ..batch import run
-    from ..redaction import load_policy
+    from ..public.redaction import load_policy
     from ..writers import RenderOptions, parse_formats
     from .progress import progress_bar
 

@@ -25,12 +25,12 @@ from . import (
 from .sign import add_signing_arguments, sign_request
 
 if TYPE_CHECKING:
-    from ..model import Case
-    from ..rules import Finding
+    from ..case.model import Case
+    from ..case.rules import Finding
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from ..schema import schema_text
+    from ..case.schema import schema_text
 
     sys.stdout.write(schema_text())
     return 0
@@ -38,7 +38,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """The model's checks, then the IMR rules: errors fail (exit 1), warnings are reported."""
-    from ..rules import error_findings, format_findings
+    from ..case.rules import error_findings, format_findings
 
     failed = 0
     for path in args.cases:
@@ -86,8 +86,8 @@ def parse_target(output: str, letters: int) -> tuple[Path, bool]:
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
+    from ..case.loading import dump_case
     from ..files import write_atomic
-    from ..loading import dump_case
     from ..readers import parse
 
     out, single = parse_target(args.output, len(args.letters))
@@ -133,9 +133,9 @@ def distinct_inputs(inputs: Sequence[str]) -> list[Path]:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    from ..case.rules import error_findings, format_findings, raise_for_errors
     from ..files import write_atomic
-    from ..i18n import check_language
-    from ..rules import error_findings, format_findings, raise_for_errors
+    from ..letter.i18n import check_language
     from ..writers import PdfOptions, RenderOptions, get_writer, parse_formats
 
     formats = parse_formats(args.formats)
@@ -244,9 +244,9 @@ def register(sub: Subparsers) -> None:
 def check_file(path: str | Path) -> tuple[Case, list[Finding]]:
     """Load a case file, or read a letter, and run every rule (a case file's findings carry
     their line in the file)."""
-    from ..loading import is_case_file
+    from ..case.loading import is_case_file
+    from ..case.rules import check, check_case_file
     from ..readers import read_letter
-    from ..rules import check, check_case_file
 
     if is_case_file(path):
         return check_case_file(path)

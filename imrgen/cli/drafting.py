@@ -18,9 +18,9 @@ from ..errors import ImrgenError
 from . import Subparsers
 
 if TYPE_CHECKING:
-    from ..model import Edition
+    from ..case.model import Edition
 
-EDITIONS = ("2014", "2015")  # imrgen.model.Edition, written out so that --help loads no model
+EDITIONS = ("2014", "2015")  # imrgen.case.model.Edition, written out so that --help loads no model
 
 SCHEMA_NAME = "imrgen-case.schema.json"
 
@@ -121,7 +121,7 @@ def starter(
     name: str = "CASE.yaml",
 ) -> str:
     """The starter case as YAML text."""
-    from ..model import Edition
+    from ..case.model import Edition
 
     edition = Edition(edition)
     bases = _BASIS.format(
@@ -134,9 +134,9 @@ def starter(
 
 
 def cmd_new(args: argparse.Namespace) -> int:
+    from ..case.model import Edition
+    from ..case.schema import schema_text
     from ..files import write_atomic
-    from ..model import Edition
-    from ..schema import schema_text
 
     if args.items < 1:
         raise ImrgenError(f"--items: expected at least 1 disputed item, got {args.items}")

@@ -21,9 +21,9 @@ def _folder(value: str | None, what: str) -> Path | None:
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
-    from ..i18n import check_language
+    from ..letter.i18n import check_language
+    from ..letter.templates import template_set
     from ..preview import Preview, serve
-    from ..templates import template_set
 
     templates = template_set(_folder(args.templates, "templates"), _folder(args.styles, "styles"))
     examples = _folder(args.examples, "examples")
@@ -60,7 +60,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 
 def cmd_new_family(args: argparse.Namespace) -> int:
-    from ..templates import new_family
+    from ..letter.templates import new_family
 
     folder = new_family(args.name, args.parent, Path(args.templates))
     print(f"{folder}: family '{args.name}' extends '{args.parent}'; override blocks in letter.html")

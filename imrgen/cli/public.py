@@ -14,12 +14,12 @@ from . import ENGINE_NAMES, INPUT_KINDS, POLICY_HELP, Subparsers, format_help, o
 from .sign import add_signing_arguments, sign_request
 
 if TYPE_CHECKING:
-    from ..leaks import Leak
-    from ..model import Case
+    from ..case.model import Case
+    from ..public.leaks import Leak
 
 if TYPE_CHECKING:  # the work is imported when a command runs, so that --help starts fast
-    from ..leaks import Leak
-    from ..model import Case
+    from ..case.model import Case
+    from ..public.leaks import Leak
 
 
 def _report(leaks: list[Leak]) -> None:
@@ -33,8 +33,8 @@ def _same(case: Case) -> str:
 
 def cmd_public(args: argparse.Namespace) -> int:
     from ..files import write_atomic
-    from ..public import LeakError, public_name, public_version, read_input, read_source
-    from ..redaction import load_policy
+    from ..public.redaction import load_policy
+    from ..public.versions import LeakError, public_name, public_version, read_input, read_source
     from ..writers import RenderOptions, parse_formats
 
     formats = parse_formats(args.formats)
@@ -88,8 +88,8 @@ def cmd_public(args: argparse.Namespace) -> int:
 
 
 def cmd_check_public(args: argparse.Namespace) -> int:
-    from ..leaks import find_leaks
-    from ..public import read_source
+    from ..public.leaks import find_leaks
+    from ..public.versions import read_source
 
     source = read_source(Path(args.source))
     found = 0

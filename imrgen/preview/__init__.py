@@ -7,7 +7,7 @@ state: the letters and the rebuild step; watcher: the file watcher and the page-
 images: PDF pages as PNG; events: the event hub and a client; pages: the web pages (templates/,
 static/); server: HTTP."""
 
-from ..templates import template_set
+from ..letter.templates import template_set
 from .events import HOST, EventHub, stream_events
 from .images import PAGE_SCALE, png_pages
 from .pages import index_page, letter_page

@@ -15,12 +15,12 @@ from typing import Any
 
 import yaml
 
-from .. import caches
-from ..caches import RenderCache
+from ..case.loading import CASE_SUFFIXES, load_case
+from ..case.model import Case
 from ..errors import CaseError, ImrgenError
-from ..loading import CASE_SUFFIXES, load_case
-from ..model import Case
-from ..templates import TemplateSet
+from ..letter import caches
+from ..letter.caches import RenderCache
+from ..letter.templates import TemplateSet
 from ..writers import RenderOptions, get_writer
 from ..writers.pdf import PdfWriter, engine_for
 from .events import EventHub

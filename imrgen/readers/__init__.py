@@ -1,14 +1,14 @@
 """One registry of input formats, the same shape as the writers': a reader turns a file's bytes
-into a Case (most of them by way of paragraphs and imrgen.extract)."""
+into a Case (most of them by way of paragraphs and imrgen.readers.extract)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Protocol
 
+from ..case.loading import CASE_SUFFIXES, is_case_file, load_case
+from ..case.model import Case
 from ..errors import CaseError, ParseError, Problem, UnknownFormatError
-from ..loading import CASE_SUFFIXES, is_case_file, load_case
-from ..model import Case
 
 
 class Reader(Protocol):

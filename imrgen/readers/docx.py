@@ -18,10 +18,10 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml.ns import qn
 from lxml import etree
 
-from ..embedding import case_from_json
+from ..case.embedding import case_from_json
+from ..case.model import Case
 from ..errors import ParseError
-from ..extract import extract
-from ..model import Case
+from .extract import extract
 
 # The case as imrgen.writers.docx embeds it: JSON in one element of a custom XML part.
 CASE_NAMESPACE = "urn:imrgen:case:1"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..extract import extract
-from ..model import Case
-from ..structure import blocks_from_html
+from ..case.model import Case
+from ..letter.structure import blocks_from_html
+from .extract import extract
 from .text import decode
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from ..extract import extract
-from ..model import Case
+from ..case.model import Case
+from .extract import extract
 from .text import decode, paragraphs_from_text
 
 # An escaped character, or a piece of markup to drop: bold markers, <b> tags, heading marks.

@@ -16,10 +16,10 @@ from typing import Any
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from ..embedding import ATTACHMENT_NAME, case_from_json
+from ..case.embedding import ATTACHMENT_NAME, case_from_json
+from ..case.model import Case
 from ..errors import ParseError
-from ..extract import extract
-from ..model import Case
+from .extract import extract
 from .text import join_lines
 
 # Page furniture that imrgen's own PDFs print (marked as artifacts, but still text on the page).
@@ -281,7 +281,7 @@ def what_it_says(case: Case) -> list[tuple[str, str]]:
 
 
 def embedded_case(data: bytes, source: str) -> bytes | None:
-    """The bytes of the attachment imrgen writes (imrgen.embedding.ATTACHMENT_NAME), if any."""
+    """The bytes of the attachment imrgen writes (imrgen.case.embedding.ATTACHMENT_NAME), if any."""
     try:
         document = pdfium.PdfDocument(data, password="")
     except pdfium.PdfiumError as exc:

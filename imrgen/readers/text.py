@@ -5,9 +5,9 @@ from __future__ import annotations
 import codecs
 import re
 
+from ..case.model import Case
 from ..errors import ParseError
-from ..extract import extract
-from ..model import Case
+from .extract import extract
 
 
 def paragraphs_from_text(text: str) -> list[str]:

@@ -20,11 +20,11 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
+from ..case.model import Case
+from ..case.schema import case_schema
 from ..errors import ImrgenError
-from ..i18n import check_language, languages
-from ..model import Case
+from ..letter.i18n import check_language, languages
 from ..readers import readers
-from ..schema import case_schema
 from ..writers import ENGINES, PdfOptions, RenderOptions, get_writer, writers
 from .auth import TokenCheck
 from .jobs import Job, Kind, Reply

@@ -11,15 +11,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from ..batch import _tiny_case, warm
+from ..batch import tiny_case, warm
+from ..case.loading import case_from_data, dump_case, read_tree
+from ..case.model import Case, Edition
+from ..case.rules import Finding, check, error_findings, raise_for_errors
 from ..errors import CaseError, ImrgenError, ParseError, Problem, UnknownFormatError
-from ..leaks import Leak, find_leaks
-from ..loading import _read_tree, case_from_data, dump_case
-from ..model import Case, Edition
-from ..public import LeakError, public_name, public_version
+from ..public.leaks import Leak, find_leaks
+from ..public.redaction import PolicyError, RedactionPolicy
+from ..public.versions import LeakError, public_name, public_version
 from ..readers import parse, readers
-from ..redaction import PolicyError, RedactionPolicy
-from ..rules import Finding, check, error_findings, raise_for_errors
 from ..writers import RenderOptions, get_writer, writers
 
 Kind = Literal["validate", "render", "public", "parse"]
@@ -80,7 +80,7 @@ def warm_worker() -> None:
     warm(formats, public=True)
     readable = {reader.name for reader in readers()}
     for edition in Edition:
-        case = _tiny_case(edition)
+        case = tiny_case(edition)
         for fmt in formats:
             with contextlib.suppress(Exception):
                 data = get_writer(fmt).write(case, RenderOptions())
@@ -169,7 +169,7 @@ def load_body(job: Job) -> Case:
     except UnicodeDecodeError as exc:
         raise BodyError(source, [Problem("", f"not UTF-8 text ({exc.reason})")]) from None
     try:
-        data = _read_tree(Path(source), text)
+        data = read_tree(Path(source), text)
     except CaseError as exc:
         raise BodyError(source, exc.problems) from None
     except RecursionError:
@@ -228,8 +228,8 @@ def _render(job: Job) -> Reply:
 
 
 def _public(job: Job) -> Reply:
-    """The library's one public pipeline (imrgen.public), named by the input's digest when the
-    case has no number, as `imrgen public` names it."""
+    """The library's one public pipeline (imrgen.public.versions), named by the input's digest
+    when the case has no number, as `imrgen public` names it."""
     case = read_input(job)
     policy = RedactionPolicy.named(job.policy)
     digest = hashlib.sha256(job.body).hexdigest()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any, Literal
 
-from ..batch import _die_with_parent
+from ..batch import die_with_parent
 from ..errors import ImrgenError
 from .jobs import Job, Reply, run, warm_worker
 
@@ -49,7 +49,7 @@ def worker_main(conn: Connection) -> None:
     """A worker process: warm once, then answer jobs until told to stop or the pipe closes."""
     # Ctrl-C reaches the whole process group; the service stops its workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _die_with_parent()
+    die_with_parent()
     warm_worker()
     # What warming loaded lives as long as the worker: out of the collector's sight.
     gc.freeze()

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ..caches import DEFAULT_CACHE, RenderCache
+from ..case.model import Case
 from ..errors import UnknownFormatError
-from ..model import Case
-from ..templates import DEFAULT_TEMPLATES, TemplateSet, render_html
+from ..letter.caches import DEFAULT_CACHE, RenderCache
+from ..letter.templates import DEFAULT_TEMPLATES, TemplateSet, render_html
 
 ENGINES = ("typst", "weasyprint")
 

@@ -1,5 +1,5 @@
 """DOCX: the letter for editing, built with python-docx from the same letter structure as the
-HTML (imrgen.structure), with real Word styles, page-number fields, explicit fonts, core
+HTML (imrgen.letter.structure), with real Word styles, page-number fields, explicit fonts, core
 properties from the case and the case itself as a custom XML part. Same case, same bytes."""
 
 from __future__ import annotations
@@ -30,13 +30,13 @@ from docx.shared import Pt, RGBColor
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
-from ..embedding import case_to_json
-from ..i18n import LOCALES, translations
-from ..look import Look, load_look
-from ..model import Case, Decision
+from ..case.embedding import case_to_json
+from ..case.model import Case, Decision
+from ..letter.i18n import LOCALES, translations
+from ..letter.look import Look, load_look
+from ..letter.structure import Block, HeaderRow, Letter, letter_from_html
+from ..letter.templates import DEFAULT_TEMPLATES, TemplateSet
 from ..readers.docx import CASE_ELEMENT, CASE_NAMESPACE, TEXT_DIGEST, text_digest
-from ..structure import Block, HeaderRow, Letter, letter_from_html
-from ..templates import DEFAULT_TEMPLATES, TemplateSet
 from . import RenderOptions, letter_html
 
 CASE_PARTNAME = "/customXml/item1.xml"
@@ -188,7 +188,7 @@ def _add_field(paragraph: Paragraph, instruction: str, placeholder: str) -> None
 
 def _template(look: Look, styles_dir: Path, lang: str, letter: str) -> Document:
     """python-docx's default document, trimmed to what a letter uses and styled once, from the
-    look (imrgen.look): the same values the PDF's stylesheet is generated from."""
+    look (imrgen.letter.look): the same values the PDF's stylesheet is generated from."""
     doc = docx.Document()
     part = doc.part
     for rid, rel in list(part.rels.items()):
@@ -534,7 +534,7 @@ def _gap_before(block: Block, previous: Block) -> bool:
 
 
 def _add_body(doc: Document, letter: Letter, lang: str, look: Look) -> None:
-    """The letter's blocks (imrgen.structure) as Word paragraphs, the fields as one table."""
+    """The letter's blocks (imrgen.letter.structure) as Word paragraphs, the fields as one table."""
     style_ids = _style_ids()
     caption = translations(lang).gettext("Case header")
     fragment = parse_xml(_body_xml(letter, style_ids, caption, look))

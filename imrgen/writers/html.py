@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..model import Case
+from ..case.model import Case
 from . import RenderOptions, letter_html
 
 

@@ -1,4 +1,4 @@
-"""The look as the Typst layout reads it: imrgen.look's one definition (Look.as_dict(), the
+"""The look as the Typst layout reads it: imrgen.letter.look's one definition (Look.as_dict(), the
 same values the print stylesheet and the DOCX follow), plus what a layout engine needs to put
 lines where CSS puts them: each font's ascent and descent, read from the shipped font files."""
 
@@ -10,8 +10,8 @@ from typing import Any
 
 from fontTools.ttLib import TTFont
 
-from ..look import load_look
-from ..templates import TemplateSet
+from ..letter.look import load_look
+from ..letter.templates import TemplateSet
 
 MISSING_GLYPH_FAMILY = "imrgen Missing Glyph"
 

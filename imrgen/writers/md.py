@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from ..model import Case
-from ..structure import blocks_from_html
+from ..case.model import Case
+from ..letter.structure import blocks_from_html
 from . import RenderOptions, letter_html
 
 _INLINE = re.compile(r"([\\`*_\[\]<>|~])|(&(?=#?\w+;))")

@@ -1,7 +1,7 @@
 """PDF: the letter that is mailed, through WeasyPrint from the same HTML as the html writer and
-the stylesheet generated from the family's look (imrgen.look, styles/print.css.j2). Accessible
-by default (PDF/UA-1, tagged), archival on request (PDF/A-3b with the case attached as JSON),
-fonts shipped and subset, the same case giving the same bytes."""
+the stylesheet generated from the family's look (imrgen.letter.look, styles/print.css.j2).
+Accessible by default (PDF/UA-1, tagged), archival on request (PDF/A-3b with the case attached
+as JSON), fonts shipped and subset, the same case giving the same bytes."""
 
 from __future__ import annotations
 
@@ -24,13 +24,13 @@ from weasyprint.formatting_structure import boxes
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from ..caches import DEFAULT_CACHE, STYLES, RenderCache
-from ..embedding import ATTACHMENT_NAME, case_to_json
+from ..case.embedding import ATTACHMENT_NAME, case_to_json
+from ..case.model import Case
 from ..errors import RenderError
-from ..i18n import translations
-from ..look import Look, forget_looks, load_look, print_css
-from ..model import Case
-from ..templates import TemplateSet
+from ..letter.caches import DEFAULT_CACHE, STYLES, RenderCache
+from ..letter.i18n import translations
+from ..letter.look import Look, forget_looks, load_look, print_css
+from ..letter.templates import TemplateSet
 from . import ENGINES, RenderOptions, letter_html
 
 VARIANTS = ("pdf/ua-1", "pdf/a-3b")
@@ -166,7 +166,7 @@ def stylesheets(
     letter: str = "public-body",
     cache: RenderCache = DEFAULT_CACHE,
 ) -> tuple[weasyprint.CSS, ...]:
-    """The print stylesheet generated from the family's look (imrgen.look), plus the footer's
+    """The print stylesheet generated from the family's look (imrgen.letter.look), plus the footer's
     words in the letter's language where the look gives this letter a footer: parsed once per
     thread (for its FontConfiguration, which the key holds) and kept in `cache`."""
     fonts = font_config()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..model import Case
-from ..structure import blocks_from_html
+from ..case.model import Case
+from ..letter.structure import blocks_from_html
 from . import RenderOptions, letter_html
 
 WIDTH = 78

@@ -22,11 +22,11 @@ import lxml.html
 import pikepdf
 import typst
 
-from ..embedding import ATTACHMENT_NAME, case_to_json
+from ..case.embedding import ATTACHMENT_NAME, case_to_json
+from ..case.model import Case
 from ..errors import RenderError
-from ..i18n import translations
-from ..model import Case
-from ..templates import STYLES_DIR, TEMPLATES_DIR, TemplateSet
+from ..letter.i18n import translations
+from ..letter.templates import STYLES_DIR, TEMPLATES_DIR, TemplateSet
 from . import RenderOptions, letter_html
 from .look_values import look_values
 from .pdf import header_cell_id

@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from .errors import CaseError, Problem
+from ..errors import CaseError, Problem
 from .model import Case
 
 CASE_SUFFIXES = (".yaml", ".yml", ".json")
@@ -65,7 +65,7 @@ def load_case(source: str | Path, text: str | None = None) -> Case:
     source = Path(source)
     if text is None:
         text = read_case_text(source)
-    data = _read_tree(source, text)
+    data = read_tree(source, text)
     # JSON is (almost always) YAML too, so the same node tree gives a JSON file's lines.
     return case_from_data(data, source, text)
 
@@ -172,7 +172,7 @@ _TOO_DEEP = (
 )
 
 
-def _read_tree(source: Path, text: str) -> Any:
+def read_tree(source: Path, text: str) -> Any:
     if source.suffix.lower() == ".json":
         try:
             return json.loads(text)

@@ -15,9 +15,9 @@ from typing import Any, ClassVar
 
 from pydantic import ValidationError
 
-from .errors import ParseError
-from .i18n import languages, parse_numeric_date, translations
-from .model import Case, Edition, GuidelineBasis, Statement
+from ..case.model import Case, Edition, GuidelineBasis, Statement
+from ..errors import ParseError
+from ..letter.i18n import languages, parse_numeric_date, translations
 
 
 class Phrases:

@@ -55,8 +55,10 @@ PERSON_VERBS = (
 
 @cache
 def eponym_surnames() -> frozenset[str]:
-    """The surnames of the medical eponyms shipped in imrgen/policies/eponyms.txt."""
-    text = (resources.files("imrgen") / "policies" / "eponyms.txt").read_text(encoding="utf-8")
+    """The surnames of the medical eponyms shipped in imrgen/public/policies/eponyms.txt."""
+    text = (resources.files("imrgen.public") / "policies" / "eponyms.txt").read_text(
+        encoding="utf-8"
+    )
     names: set[str] = set()
     for line in text.splitlines():
         line = line.strip()

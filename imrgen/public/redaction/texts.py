@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..model import Case
+from ...case.model import Case
 
 # The free text of a case: what a writer of the letter typed. Everything else (the header, the
 # organization, the reviewer's qualifications, guideline citations, the fixed wording a template

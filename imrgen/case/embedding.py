@@ -7,7 +7,7 @@ import json
 
 from pydantic import ValidationError
 
-from .errors import ParseError
+from ..errors import ParseError
 from .model import Case
 
 ATTACHMENT_NAME = "imrgen-case.json"

@@ -12,7 +12,7 @@ import jinja2
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import RenderError
+from ..errors import RenderError
 from .templates import TemplateSet
 
 LOOK_FILE = "look.yaml"

@@ -1,4 +1,4 @@
-"""Languages: gettext catalogs for the letter's fixed text (imrgen/locale/<lang>/LC_MESSAGES/
+"""Languages: gettext catalogs for the letter's fixed text (imrgen/letter/locale/<lang>/LC_MESSAGES/
 imrgen.po, extracted from the templates with Babel), and dates in the letter's locale."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from .errors import ImrgenError
+from ..errors import ImrgenError
 
 DOMAIN = "imrgen"
 DEFAULT_LANGUAGE = "en"
@@ -25,7 +25,7 @@ LOCALES = {"en": "en_US", "es": "es_US"}
 
 
 def locale_dir() -> Path:
-    return Path(str(resources.files("imrgen"))) / "locale"
+    return Path(str(resources.files("imrgen.letter"))) / "locale"
 
 
 def languages() -> list[str]:

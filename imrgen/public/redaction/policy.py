@@ -1,5 +1,5 @@
 """The redaction policy: how each party and each kind of identifier goes, the shipped policies
-(imrgen/policies/*.yaml) and loading one."""
+(imrgen/public/policies/*.yaml) and loading one."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..errors import ImrgenError
+from ...errors import ImrgenError
 
 MARKER = "[REDACTED]"
 
@@ -120,7 +120,7 @@ class RedactionPolicy(BaseModel):
     @classmethod
     def named(cls, name: str) -> RedactionPolicy:
         """A policy shipped with imrgen: 'default' (the state's practice) or 'marker-only'."""
-        folder = resources.files("imrgen") / "policies"
+        folder = resources.files("imrgen.public") / "policies"
         entry = folder / f"{name}.yaml"
         if not entry.is_file():
             known = ", ".join(
@@ -129,7 +129,9 @@ class RedactionPolicy(BaseModel):
             raise PolicyError(
                 f"unknown policy '{name}'; shipped: {known} (or the path of a YAML file)"
             )
-        return cls.from_text(entry.read_text(encoding="utf-8"), f"imrgen/policies/{name}.yaml")
+        return cls.from_text(
+            entry.read_text(encoding="utf-8"), f"imrgen/public/policies/{name}.yaml"
+        )
 
 
 def default_policy() -> RedactionPolicy:

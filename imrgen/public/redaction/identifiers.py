@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from ..model import Case, Parties
+from ...case.model import Case, Parties
 from .names import (
     parties_of,
 )

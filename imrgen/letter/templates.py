@@ -13,9 +13,10 @@ import jinja2
 import yaml
 from babel.numbers import format_decimal
 
+from ..case.model import Case, MtusCitation
+from ..errors import ImrgenError, RenderError
+from ..files import write_atomic
 from .caches import DEFAULT_CACHE, TEMPLATES, RenderCache
-from .errors import ImrgenError, RenderError
-from .files import write_atomic
 from .i18n import (
     DEFAULT_LANGUAGE,
     LOCALES,
@@ -24,7 +25,6 @@ from .i18n import (
     format_numeric_date,
     translations,
 )
-from .model import Case, MtusCitation
 
 
 def _data_dir(name: str) -> Path:
@@ -32,7 +32,7 @@ def _data_dir(name: str) -> Path:
     packaged = Path(str(resources.files("imrgen"))) / "_data" / name
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / name
+    return Path(__file__).resolve().parents[2] / name
 
 
 TEMPLATES_DIR = _data_dir("templates")
@@ -223,7 +223,7 @@ def render_html(
     if letter not in LETTERS:
         raise ImrgenError(f"unknown letter '{letter}'; available: {', '.join(LETTERS)}")
     env = environment(templates, family, check_language(lang), cache)
-    from .look import load_look  # imrgen.look reads TemplateSet from this module
+    from .look import load_look  # imrgen.letter.look reads TemplateSet from this module
 
     try:
         template = env.get_template(LETTERS[letter])

@@ -17,7 +17,7 @@ from enum import StrEnum
 from itertools import pairwise
 from pathlib import Path
 
-from .errors import CaseError, Problem
+from ..errors import CaseError, Problem
 from .loading import line_of, load_case, node_tree, read_case_text
 from .model import Case, Decision, GuidelineBasis, Priority
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..model import Case
+from ...case.model import Case
 from .identifiers import (
     ADDRESS,
     CLAIM_LABEL,

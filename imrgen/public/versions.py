@@ -10,11 +10,11 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .errors import ImrgenError
+from ..case.model import Case
+from ..errors import ImrgenError
+from ..writers import RenderOptions, check_formats, get_writer
 from .leaks import Leak, find_leaks
-from .model import Case
 from .redaction import RedactionPolicy, default_policy, redact
-from .writers import RenderOptions, check_formats, get_writer
 
 
 class LeakError(ImrgenError):
@@ -108,9 +108,9 @@ def read_input(path: Path) -> bytes:
 
 def read_source(path: Path, data: bytes | None = None) -> Case:
     """A case file, or a letter in any format `parse` reads."""
-    from .errors import CaseError, Problem
-    from .loading import is_case_file, load_case
-    from .readers import parse
+    from ..case.loading import is_case_file, load_case
+    from ..errors import CaseError, Problem
+    from ..readers import parse
 
     if data is None:
         data = read_input(path)
@@ -133,7 +133,7 @@ def read_source(path: Path, data: bytes | None = None) -> Case:
 def is_full_letter(data: bytes, filename: str) -> bool:
     """Whether a letter carries the cover that only the full letter as sent has (its headings
     in any language imrgen writes), read from every text the file holds."""
-    from .i18n import languages, translations
+    from ..letter.i18n import languages, translations
     from .leaks import views
 
     headings = {

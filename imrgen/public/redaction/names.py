@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..model import Parties
+from ...case.model import Parties
 
 PERSON_ROLES = ("employee", "requesting_provider", "attorney", "other_provider", "reviewer")
 PROVIDER_ROLES = ("requesting_provider", "other_provider", "reviewer")

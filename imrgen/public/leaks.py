@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .model import Case
+from ..case.model import Case
 from .redaction import (
     EMAIL,
     SSN,

@@ -4,7 +4,7 @@ takes them out of the model (parties dropped) and out of every free text the let
 policy: the policy model and the shipped policies; names: the parties and their names;
 patterns: when a word is a name, and the name patterns; identifiers: the identifiers a case names
 and the ones found by their form; redactor: the Redactor and redact(). The leak check
-(imrgen.leaks) is the other half of a public version: it reads the result back."""
+(imrgen.public.leaks) is the other half of a public version: it reads the result back."""
 
 from .identifiers import (
     ADDRESS,
