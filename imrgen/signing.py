@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from asn1crypto import algos as asn1_algos
 from asn1crypto import keys as asn1_keys
 from asn1crypto import tsp as asn1_tsp
 from asn1crypto import x509 as asn1_x509
@@ -51,6 +52,7 @@ WIDGET_NAME = "Digital signature of the organization that issued this determinat
 # revocation data of B-LT goes in the document security store, not in the CMS object.
 RESERVED_BYTES = {"B-B": 12_288, "B-T": 20_480, "B-LT": 20_480, "B-LTA": 20_480}
 TIMESTAMP_SECONDS = 10
+DIGEST = "sha256"  # of the document and of the signed attributes; the signer is bound to it
 
 
 class SigningError(ImrgenError):
@@ -105,8 +107,9 @@ class _KeptSignedAttributes(attributes.SignedAttributeProviderSpec):
 class _KeptKeySigner(signers.SimpleSigner):
     """pyHanko's SimpleSigner parses the private key again for every signature, about 100 ms
     for RSA 2048 (most of it checking the key); this one signs with the key parsed once from
-    the PKCS#12 file, so a batch pays that once per worker; and it keeps the signed attributes
-    that depend on the certificate alone (_KeptSignedAttributes)."""
+    the PKCS#12 file, so a batch pays that once per worker; and it keeps what depends on the
+    certificate alone: the signed attributes (_KeptSignedAttributes) and, given by load_key,
+    the signature mechanism (_signature_mechanism)."""
 
     def __init__(self, private_key: PrivateKeyTypes, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -172,13 +175,23 @@ def load_key(path: Path, password: bytes | None, now: datetime | None = None) ->
         serialization.NoEncryption(),
     )
     chain = tuple(_asn1(c) for c in extra)
+    signing_cert = _asn1(cert)
     signer = _KeptKeySigner(
         key,
-        signing_cert=_asn1(cert),
+        signing_cert=signing_cert,
         signing_key=asn1_keys.PrivateKeyInfo.load(der_key),
         cert_registry=SimpleCertificateStore.from_certs(chain),  # type: ignore[no-untyped-call]
+        signature_mechanism=_signature_mechanism(signing_cert),
     )
     return SigningKey(signer=signer, subject=_subject(cert), source=source, chain=chain)
+
+
+def _signature_mechanism(cert: asn1_x509.Certificate) -> asn1_algos.SignedDigestAlgorithm:
+    """The mechanism pyHanko picks for the certificate's key with SHA-256 (sha256_rsa for RSA),
+    which it would otherwise build anew several times a signature; kept as parsed from DER
+    (see _KeptSigningCertificate)."""
+    chosen = signers.Signer(signing_cert=cert).get_signature_mechanism_for_digest(DIGEST)
+    return asn1_algos.SignedDigestAlgorithm.load(chosen.dump())
 
 
 def _key_usage(cert: x509.Certificate) -> x509.KeyUsage | None:
@@ -335,7 +348,7 @@ def sign(data: bytes, key: SigningKey, options: SignOptions | None = None) -> by
     long_term = level in ("B-LT", "B-LTA")
     meta = signers.PdfSignatureMetadata(
         field_name=FIELD_NAME,
-        md_algorithm="sha256",
+        md_algorithm=DIGEST,
         subfilter=fields.SigSeedSubFilter.PADES,
         reason="Final determination of Independent Medical Review",
         embed_validation_info=long_term,
