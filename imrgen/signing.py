@@ -14,7 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from asn1crypto import algos as asn1_algos
 from asn1crypto import keys as asn1_keys
+from asn1crypto import tsp as asn1_tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -27,9 +29,10 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign import fields, signers
+from pyhanko.sign import attributes, fields, signers
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.general import SigningError as PyHankoSigningError
+from pyhanko.sign.general import as_signing_certificate_v2
 from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 from pyhanko.sign.validation import validate_pdf_signature
@@ -49,6 +52,7 @@ WIDGET_NAME = "Digital signature of the organization that issued this determinat
 # revocation data of B-LT goes in the document security store, not in the CMS object.
 RESERVED_BYTES = {"B-B": 12_288, "B-T": 20_480, "B-LT": 20_480, "B-LTA": 20_480}
 TIMESTAMP_SECONDS = 10
+DIGEST = "sha256"  # of the document and of the signed attributes; the signer is bound to it
 
 
 class SigningError(ImrgenError):
@@ -65,14 +69,53 @@ class SigningKey:
     chain: tuple[asn1_x509.Certificate, ...] = field(repr=False)
 
 
+class _KeptSigningCertificate(attributes.CMSAttributeProvider):
+    """The signing-certificate-v2 attribute (RFC 5035: the signer's certificate by its SHA-256
+    and issuer/serial), which depends on the certificate alone: built once, and kept as parsed
+    from its DER encoding. asn1crypto re-encodes a value built in Python whenever it or
+    anything holding it is dumped, each nested level doing it again for every level above
+    (this one is nested deep, with a default that it compares against): 1,200 re-encodings a
+    signature, 70% of a B-B signature's time (bench/bench_signing.py --sections). A parsed
+    value dumps the bytes it was parsed from."""
+
+    attribute_type = "signing_certificate_v2"
+
+    def __init__(self, cert: asn1_x509.Certificate) -> None:
+        built = as_signing_certificate_v2(cert)
+        self._value = asn1_tsp.SigningCertificateV2.load(built.dump())
+
+    async def build_attr_value(self, dry_run: bool = False) -> asn1_tsp.SigningCertificateV2:
+        return self._value
+
+
+class _KeptSignedAttributes(attributes.SignedAttributeProviderSpec):
+    """The signed attributes of a PAdES signature as pyHanko makes them (its
+    CAdESSignedAttributeProviderSpec with is_pades): content-type and message-digest, which
+    pyHanko adds itself, and signing-certificate-v2; no signing-time, which PAdES leaves to
+    the signature dictionary. imrgen asks for no further CAdES attributes (commitment type,
+    signer attributes, content timestamp), which that spec would add."""
+
+    def __init__(self, cert: asn1_x509.Certificate) -> None:
+        self._signing_certificate = _KeptSigningCertificate(cert)
+
+    def signed_attr_providers(
+        self, data_digest: bytes, digest_algorithm: str
+    ) -> Iterable[attributes.CMSAttributeProvider]:
+        yield self._signing_certificate
+
+
 class _KeptKeySigner(signers.SimpleSigner):
     """pyHanko's SimpleSigner parses the private key again for every signature, about 100 ms
     for RSA 2048 (most of it checking the key); this one signs with the key parsed once from
-    the PKCS#12 file, so a batch pays that once per worker."""
+    the PKCS#12 file, so a batch pays that once per worker; and it keeps what depends on the
+    certificate alone: the signed attributes (_KeptSignedAttributes) and, given by load_key,
+    the signature mechanism (_signature_mechanism)."""
 
     def __init__(self, private_key: PrivateKeyTypes, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._private_key = private_key
+        assert self.signing_cert is not None  # load_key gives it
+        self.signed_attr_prov_spec = _KeptSignedAttributes(self.signing_cert)
 
     def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
         mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
@@ -132,13 +175,23 @@ def load_key(path: Path, password: bytes | None, now: datetime | None = None) ->
         serialization.NoEncryption(),
     )
     chain = tuple(_asn1(c) for c in extra)
+    signing_cert = _asn1(cert)
     signer = _KeptKeySigner(
         key,
-        signing_cert=_asn1(cert),
+        signing_cert=signing_cert,
         signing_key=asn1_keys.PrivateKeyInfo.load(der_key),
         cert_registry=SimpleCertificateStore.from_certs(chain),  # type: ignore[no-untyped-call]
+        signature_mechanism=_signature_mechanism(signing_cert),
     )
     return SigningKey(signer=signer, subject=_subject(cert), source=source, chain=chain)
+
+
+def _signature_mechanism(cert: asn1_x509.Certificate) -> asn1_algos.SignedDigestAlgorithm:
+    """The mechanism pyHanko picks for the certificate's key with SHA-256 (sha256_rsa for RSA),
+    which it would otherwise build anew several times a signature; kept as parsed from DER
+    (see _KeptSigningCertificate)."""
+    chosen = signers.Signer(signing_cert=cert).get_signature_mechanism_for_digest(DIGEST)
+    return asn1_algos.SignedDigestAlgorithm.load(chosen.dump())
 
 
 def _key_usage(cert: x509.Certificate) -> x509.KeyUsage | None:
@@ -295,7 +348,7 @@ def sign(data: bytes, key: SigningKey, options: SignOptions | None = None) -> by
     long_term = level in ("B-LT", "B-LTA")
     meta = signers.PdfSignatureMetadata(
         field_name=FIELD_NAME,
-        md_algorithm="sha256",
+        md_algorithm=DIGEST,
         subfilter=fields.SigSeedSubFilter.PADES,
         reason="Final determination of Independent Medical Review",
         embed_validation_info=long_term,

@@ -5,6 +5,8 @@ case); verify names each kind of tampering; the CLI never takes or prints the pa
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import io
 import json
 import pickle
@@ -22,6 +24,8 @@ from conftest import EXAMPLES
 from pki import NOW, PASSWORD, Pki, throwaway_pki
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import signers
+from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 
 import imrgen
 from imrgen import signing
@@ -209,6 +213,37 @@ def test_an_expired_or_unfit_certificate_is_refused(keys: dict[str, Path]) -> No
         load_key(keys["expired"], PASSWORD)
     with pytest.raises(SigningError, match="lacks the non-repudiation key usage"):
         load_key(keys["tsa"], PASSWORD)
+
+
+def test_the_kept_signed_attributes_are_the_ones_pyhanko_makes(keys: dict[str, Path]) -> None:
+    """A key keeps the signed attribute that depends on its certificate alone, built once; the
+    CMS object is still byte for byte the one pyHanko's own signer makes for the same digest
+    (RSA PKCS#1 v1.5 is deterministic), for the first letter and for the next."""
+    kept = load_key(keys["signer"], PASSWORD).signer
+    plain = signers.SimpleSigner(
+        signing_cert=kept.signing_cert,
+        signing_key=kept.signing_key,
+        cert_registry=kept.cert_registry,
+    )
+
+    def cms(signer: signers.Signer, letter: bytes) -> Any:
+        made = signer.async_sign(
+            hashlib.sha256(letter).digest(),
+            "sha256",
+            use_pades=True,
+            signed_attr_settings=PdfCMSSignedAttributes(signing_time=NOW),
+        )
+        return asyncio.run(made)
+
+    for letter in (b"a letter", b"the next letter"):
+        ours, theirs = cms(kept, letter), cms(plain, letter)
+        assert ours.dump() == theirs.dump()
+    attributes = ours["content"]["signer_infos"][0]["signed_attrs"]
+    assert [a["type"].native for a in attributes] == [
+        "content_type",
+        "message_digest",
+        "signing_certificate_v2",
+    ]
 
 
 # -- tampering: each detected and named ------------------------------------------------------
