@@ -24,7 +24,8 @@ CASE_NUMBER_PATTERN = r"^CM[0-9]{2}-[0-9]{7}$"
 # Characters that XML 1.0 (so DOCX, XMP, HTML) cannot carry: C0 controls but tab and line
 # breaks, surrogates, and the non-characters U+FFFE and U+FFFF; and the soft hyphen, which a
 # printed letter never shows, so no reader could give it back.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\xad\ud800-\udfff\ufffe\uffff]")
+# (U+E000 is the readers' token for a typed line break: see TYPED_BREAK.)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\xad\ud800-\udfff\ue000\ufffe\uffff]")
 
 
 def normalize_space(value: str) -> str:
@@ -43,7 +44,27 @@ def _not_blank(value: str) -> str:
 Text = Annotated[
     str, AfterValidator(normalize_space), AfterValidator(_not_blank), Field(min_length=1)
 ]
-Paragraphs = Annotated[list[Text], Field(min_length=1)]
+
+
+# Where a reader found a line break typed into a paragraph, it hands the break to the parser as
+# this token (a private-use character, white space around it): it survives the parser's
+# collapsing of white space, and the case records it as "\n". No letter can carry it itself.
+TYPED_BREAK = "\ue000"
+
+
+def normalize_paragraph(value: str) -> str:
+    """A paragraph's text as normalize_space makes it, but for the line breaks typed into it
+    (a published letter's line that ends although the next word would have fitted): each is
+    kept as one "\n", so that the letter is printed again line for line."""
+    value = value.replace("\r\n", "\n").replace("\r", "\n").replace(TYPED_BREAK, "\n")
+    lines = (normalize_space(line) for line in value.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+ParagraphText = Annotated[
+    str, AfterValidator(normalize_paragraph), AfterValidator(_not_blank), Field(min_length=1)
+]
+Paragraphs = Annotated[list[ParagraphText], Field(min_length=1)]
 
 
 class Edition(StrEnum):

@@ -12,6 +12,7 @@ from pathlib import Path
 import jinja2
 import yaml
 from babel.numbers import format_decimal
+from markupsafe import Markup, escape
 
 from .caches import DEFAULT_CACHE, TEMPLATES, RenderCache
 from .errors import ImrgenError, RenderError
@@ -61,6 +62,11 @@ def mtus_citation(c: MtusCitation) -> str:
     return text
 
 
+def lines(value: str) -> Markup:
+    """A paragraph's text, escaped, with the line breaks typed into it as <br>."""
+    return Markup("<br>").join(escape(line) for line in value.split("\n"))
+
+
 def number(value: int | float, lang: str = DEFAULT_LANGUAGE) -> str:
     return format_decimal(value, locale=LOCALES[lang])
 
@@ -70,6 +76,7 @@ FILTERS = {
     "letter_date": letter_date,
     "long_date": long_date,
     "mtus_citation": mtus_citation,
+    "lines": lines,
 }
 LETTERS = {"public-body": "letter.html", "full": "full.html"}
 

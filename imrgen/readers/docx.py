@@ -21,7 +21,7 @@ from lxml import etree
 from ..embedding import case_from_json
 from ..errors import ParseError
 from ..extract import extract
-from ..model import Case
+from ..model import TYPED_BREAK, Case
 
 # The case as imrgen.writers.docx embeds it: JSON in one element of a custom XML part.
 CASE_NAMESPACE = "urn:imrgen:case:1"
@@ -90,14 +90,17 @@ def embedded_case(doc: Document, source: str) -> tuple[bytes, str | None] | None
 
 _W_T = qn("w:t")
 _W_MOVE_FROM = qn("w:moveFrom")
-_SPACES = {qn("w:tab"), qn("w:br"), qn("w:cr")}
+_W_BR = qn("w:br")
+_W_TYPE = qn("w:type")
+_SPACES = {qn("w:tab"), _W_BR, qn("w:cr")}
 _TEXT_NODES = (_W_T, qn("w:noBreakHyphen"), *_SPACES)
 
 
 def _text(element: Any) -> str:
     """A paragraph's visible text, tracked changes as if accepted (inserted text in, deleted
     and moved-away text out): w:t runs, Word's non-breaking hyphens, tabs and breaks as
-    spaces."""
+    spaces; a line break in a paragraph as
+    model.TYPED_BREAK."""
     pieces: list[str] = []
     for node in element.iter(*_TEXT_NODES):
         run = node.getparent()
@@ -105,6 +108,8 @@ def _text(element: Any) -> str:
             continue
         if node.tag == _W_T:
             pieces.append(node.text or "")
+        elif node.tag == _W_BR and node.get(_W_TYPE) in (None, "textWrapping"):
+            pieces.append(f" {TYPED_BREAK} ")  # a line break in the paragraph
         else:
             pieces.append(" " if node.tag in _SPACES else "-")
     return " ".join("".join(pieces).split())

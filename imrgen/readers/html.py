@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..extract import extract
-from ..model import Case
+from ..model import TYPED_BREAK, Case
 from ..structure import blocks_from_html
 from .text import decode
 
@@ -14,4 +14,6 @@ class HtmlReader:
 
     def read(self, data: bytes, source: str) -> Case:
         blocks = blocks_from_html(decode(data, source))
-        return extract([b.full_text for b in blocks], source)
+        # A <br> in a paragraph: a line break typed into it.
+        breaks = f" {TYPED_BREAK} "
+        return extract([b.full_text.replace("\n", breaks) for b in blocks], source)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from ..extract import extract
-from ..model import Case
+from ..model import TYPED_BREAK, Case
 from .text import decode, paragraphs_from_text
 
 # An escaped character, or a piece of markup to drop: bold markers, <b> tags, heading marks.
@@ -15,7 +15,13 @@ _TOKEN = re.compile(r"\\([!-/:-@\[-`{-~])|\\$|\*\*|</?b>|^#{1,6} ", re.MULTILINE
 
 def unmark(text: str) -> str:
     """Markdown to plain text: drop markup, undo backslash escapes (and only those)."""
-    return _TOKEN.sub(lambda m: m.group(1) or "", text).replace("\t", " ")
+    return _TOKEN.sub(_unmark, text).replace("\t", " ")
+
+
+def _unmark(match: re.Match[str]) -> str:
+    if match.group(0) == "\\":
+        return f" {TYPED_BREAK}"  # a hard line break: a line break typed into the paragraph
+    return match.group(1) or ""
 
 
 class MarkdownReader:

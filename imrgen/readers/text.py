@@ -7,7 +7,7 @@ import re
 
 from ..errors import ParseError
 from ..extract import extract
-from ..model import Case
+from ..model import TYPED_BREAK, Case
 
 
 def paragraphs_from_text(text: str) -> list[str]:
@@ -25,6 +25,9 @@ def paragraphs_from_text(text: str) -> list[str]:
                 paragraphs.append(join_lines(current))
                 current = []
         elif line.strip():
+            if not word_marks and line.endswith("  "):
+                # imrgen's txt: a line break in the paragraph (writers/txt.py).
+                line = f"{line.rstrip()} {TYPED_BREAK}"
             current.append(line)
     if current:
         paragraphs.append(join_lines(current))

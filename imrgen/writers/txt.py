@@ -43,8 +43,10 @@ class TextWriter:
             if fields:
                 chunks.append("\n".join(fields))
                 fields = []
+            # A line break in a paragraph (typed into it, or an address's) ends its line with
+            # two spaces, as Markdown marks a hard break: the reader tells it from a wrap.
             chunks.append(
-                "\n".join(ln for line in block.full_text.split("\n") for ln in wrap(line))
+                "  \n".join("\n".join(wrap(line)) for line in block.full_text.split("\n"))
             )
         if fields:
             chunks.append("\n".join(fields))
