@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from .errors import ParseError
 from .i18n import languages, parse_numeric_date, translations
-from .model import TYPED_BREAK, Case, Edition, GuidelineBasis, Statement
+from .model import EXTRA_SPACE, TYPED_BREAK, Case, Edition, GuidelineBasis, Statement
 
 
 class Phrases:
@@ -116,14 +116,15 @@ class Phrases:
         return out
 
 
-# White space in a phrase; a line break typed into the letter (model.TYPED_BREAK) is white
-# space too wherever the letter prints fixed words.
-_SPACE = rf"[\s{TYPED_BREAK}]+"
+# White space in a phrase; a line break typed into the letter and a space printed beyond one
+# (model.TYPED_BREAK, EXTRA_SPACE) are white space too wherever the letter prints fixed words.
+_SPACE = rf"[\s{TYPED_BREAK}{EXTRA_SPACE}]+"
 
 
 def plain(text: str) -> str:
-    """Text with the typed line breaks as spaces: every part of a letter but its paragraphs."""
-    return text.replace(TYPED_BREAK, " ")
+    """Text with the typed line breaks as spaces and one space between words: every part of
+    a letter but its paragraphs."""
+    return text.replace(TYPED_BREAK, " ").replace(EXTRA_SPACE, "")
 
 
 def pattern(message: str, groups: dict[str, str] | None = None) -> str:
@@ -281,7 +282,7 @@ def _isolate_titles(paragraphs: list[str], wording: Wording) -> list[str]:
     for paragraph in paragraphs:
         for piece in wording.all_titles.split(paragraph):
             # A typed line break next to a title is the title's own line ending.
-            piece = " ".join(piece.split()).strip(f" {TYPED_BREAK}")
+            piece = " ".join(piece.split()).strip(f" {TYPED_BREAK}{EXTRA_SPACE}")
             if piece:
                 out.append(piece)
     return out

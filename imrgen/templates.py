@@ -63,8 +63,13 @@ def mtus_citation(c: MtusCitation) -> str:
 
 
 def lines(value: str) -> Markup:
-    """A paragraph's text, escaped, with the line breaks typed into it as <br>."""
-    return Markup("<br>").join(escape(line) for line in value.split("\n"))
+    """A paragraph's text, escaped, with the line breaks typed into it as <br> and a run of n
+    spaces as n - 1 non-breaking spaces and a space (HTML shows them; the line may break after
+    the run, as Word's does)."""
+    return Markup("<br>").join(
+        escape(re.sub(r" {2,}", lambda m: "\u00a0" * (len(m[0]) - 1) + " ", line))
+        for line in value.split("\n")
+    )
 
 
 def number(value: int | float, lang: str = DEFAULT_LANGUAGE) -> str:

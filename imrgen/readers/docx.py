@@ -21,7 +21,7 @@ from lxml import etree
 from ..embedding import case_from_json
 from ..errors import ParseError
 from ..extract import extract
-from ..model import TYPED_BREAK, Case
+from ..model import TYPED_BREAK, Case, mark_spaces
 
 # The case as imrgen.writers.docx embeds it: JSON in one element of a custom XML part.
 CASE_NAMESPACE = "urn:imrgen:case:1"
@@ -112,7 +112,7 @@ def _text(element: Any) -> str:
             pieces.append(f" {TYPED_BREAK} ")  # a line break in the paragraph
         else:
             pieces.append(" " if node.tag in _SPACES else "-")
-    return " ".join("".join(pieces).split())
+    return " ".join(mark_spaces("".join(pieces)).split())
 
 
 def _row_paragraphs(row: Any) -> Iterator[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..extract import extract
-from ..model import TYPED_BREAK, Case
+from ..model import TYPED_BREAK, Case, mark_spaces
 from ..structure import blocks_from_html
 from .text import decode
 
@@ -16,4 +16,7 @@ class HtmlReader:
         blocks = blocks_from_html(decode(data, source))
         # A <br> in a paragraph: a line break typed into it.
         breaks = f" {TYPED_BREAK} "
-        return extract([b.full_text.replace("\n", breaks) for b in blocks], source)
+        return extract(
+            [breaks.join(mark_spaces(ln) for ln in b.full_text.split("\n")) for b in blocks],
+            source,
+        )

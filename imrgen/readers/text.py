@@ -7,7 +7,7 @@ import re
 
 from ..errors import ParseError
 from ..extract import extract
-from ..model import TYPED_BREAK, Case
+from ..model import TYPED_BREAK, Case, mark_spaces
 
 
 def paragraphs_from_text(text: str) -> list[str]:
@@ -28,7 +28,7 @@ def paragraphs_from_text(text: str) -> list[str]:
             if not word_marks and line.endswith("  "):
                 # imrgen's txt: a line break in the paragraph (writers/txt.py).
                 line = f"{line.rstrip()} {TYPED_BREAK}"
-            current.append(line)
+            current.append(mark_spaces(line))
     if current:
         paragraphs.append(join_lines(current))
     return [p for p in paragraphs if p]
