@@ -81,8 +81,8 @@ def mark_spaces(line: str) -> str:
     ones, or imrgen's "\u00a0" * (n - 1) + " ", see the `lines` filter) as n - 1 EXTRA_SPACE
     marks and a space; non-breaking spaces that end the line (the line broke at the plain space
     after them) count as well. A single non-breaking space is one space."""
-    line = re.sub(r"[ \u00a0]{2,}", lambda m: EXTRA_SPACE * (len(m[0]) - 1) + " ", line)
-    return re.sub(r"\u00a0+$", lambda m: EXTRA_SPACE * len(m[0]) + " ", line)
+    line = re.sub(r"\u00a0+$", lambda m: EXTRA_SPACE * len(m[0]) + " ", line)
+    return re.sub(r"[ \u00a0]{2,}", lambda m: EXTRA_SPACE * (len(m[0]) - 1) + " ", line)
 
 
 ParagraphText = Annotated[

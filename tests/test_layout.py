@@ -158,7 +158,8 @@ def test_printable_marks_the_breaks_word_makes() -> None:
 TYPED = (
     "The injured worker is a 48 year old male.\nHe was treated for the diagnoses of right"
     " shoulder contusion, neck strain, right shoulder injury, scapulothoracic syndrome and right"
-    " arm paresthesias, and evaluated on 10-19-16 for complaints of neck and back pain."
+    " arm paresthesias.  He was evaluated on 10-19-16 for complaints of neck and back pain.  It"
+    " was then   noted."
 )
 
 
@@ -177,8 +178,9 @@ def test_a_typed_line_break_is_printed_and_read_back(
     example: Case, fmt: str, engine: str | None
 ) -> None:
     """A line break typed into a paragraph (as some published letters have one: the reader
-    records it where a line ends although the next word would have fitted) is printed as a
-    line break in every format and read back from the text alone."""
+    records it where a line ends although the next word would have fitted), and runs of spaces
+    (a double space after a full stop), are printed so in every format and read back from the
+    text alone, wherever the lines break."""
     case = example.model_copy(update={"summary": [TYPED, *example.summary[1:]]})
     writer = get_writer(fmt)
     data = writer.write(case, RenderOptions(embed_data=False, engine=engine))
@@ -190,21 +192,25 @@ def test_a_typed_line_break_is_printed_and_read_back(
         assert "The injured worker is a 48 year old male." in lines
     elif fmt == "html":
         assert "48 year old male.<br>He was treated" in data.decode()
+        assert "paresthesias.\u00a0 He was" in data.decode()
+        assert "then\u00a0\u00a0 noted." in data.decode()
     elif fmt == "docx":
         paragraphs = docx.Document(io.BytesIO(data)).paragraphs
         found = [p for p in paragraphs if p.text.startswith("The injured worker is a 48")]
         assert len(found) == 1 and found[0].text.startswith(
             "The injured worker is a 48 year old male.\nHe"
         )
+        assert "paresthesias.  He was" in found[0].text
 
 
 def test_single_spaced_text_and_other_fields_keep_no_line_breaks(example: Case) -> None:
-    """Only a paragraph keeps a line break; elsewhere (and in a paragraph, around it) white
-    space is one space, and the readers' token for a typed break is no text a case can hold."""
+    """Only a paragraph keeps a line break and a run of plain spaces; elsewhere (and in a
+    paragraph, around a line break, or any run of other white space) white space is one space,
+    and the readers' tokens are no text a case can hold."""
     case = example.model_copy(deep=True)
-    case.summary = ["one  two \n\n three\ue000four", " five\r\nsix "]
-    case.items[0].request = "MRI of the\nright shoulder"
-    assert case.summary == ["one two\nthree\nfour", "five\nsix"]
+    case.summary = ["one  two \n\n three\ue000four\ue001 x", " five\r\nsix\t\tseven\u00a0 8 "]
+    case.items[0].request = "MRI of  the\nright shoulder\ue001"
+    assert case.summary == ["one  two\nthree\nfour  x", "five\nsix seven 8"]
     assert case.items[0].request == "MRI of the right shoulder"
     assert imrgen.load_case(EXAMPLES / "CM16-0213037.yaml").summary == example.summary
     assert not any("\n" in p for p in example.summary)

@@ -284,6 +284,10 @@ def paragraphs_from_lines(lines: list[Line]) -> list[str]:
 # after a full stop, is likely a double space that the line end hides), the breaks the letters
 # say leave 3.38 pt or more; the threshold sits between the two.
 TYPED_BREAK_SLACK = 2.0
+# In imrgen's own PDFs the engines wrap a line exactly when the next word would pass the right
+# edge of the body (greedily, as Word does, with Unicode's rules for what may end or start a
+# line: see _no_break_between): any room beyond rounding means a line break in the text.
+OWN_TYPED_BREAK_SLACK = 0.05
 
 
 def typed_break(previous: Line | None, line: Line, right_edge: float) -> bool:
@@ -293,10 +297,14 @@ def typed_break(previous: Line | None, line: Line, right_edge: float) -> bool:
         return False
     if unicodedata.category(end[-1]) in ("Ps", "Pi"):
         return False  # no line ends there as the PDF engines lay out (an opening bracket)
+    slack = TYPED_BREAK_SLACK
     if previous.body_right is not None:
-        right_edge = previous.body_right
-    fitted = previous.right + previous.space + line.first_word
-    return fitted < right_edge - TYPED_BREAK_SLACK
+        right_edge, slack = previous.body_right, OWN_TYPED_BREAK_SLACK
+    # The spaces the line ends in count: imrgen prints a run of spaces as non-breaking ones and
+    # a space (model.mark_spaces), and the line broke after them.
+    run = len(previous.text.rstrip(" ")) - len(previous.text.rstrip(" \u00a0"))
+    fitted = previous.right + previous.space * (1 + run) + line.first_word
+    return fitted < right_edge - slack
 
 
 # The contract between imrgen's own PDFs (styles/print.css.j2, imrgen/writers/pdf.py) and this
