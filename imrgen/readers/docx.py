@@ -21,7 +21,7 @@ from lxml import etree
 from ..embedding import case_from_json
 from ..errors import ParseError
 from ..extract import extract
-from ..model import TYPED_BREAK, Case, mark_spaces
+from ..model import EXTRA_SPACE, TYPED_BREAK, Case, mark_spaces
 
 # The case as imrgen.writers.docx embeds it: JSON in one element of a custom XML part.
 CASE_NAMESPACE = "urn:imrgen:case:1"
@@ -157,8 +157,14 @@ def document_paragraphs(doc: Document) -> list[str]:
 
 
 def text_digest(doc: Document) -> str:
-    """A fingerprint of what the letter says (its paragraphs, not its XML or layout)."""
-    return hashlib.sha256("\n".join(document_paragraphs(doc)).encode("utf-8")).hexdigest()
+    """A fingerprint of what the letter says (its paragraphs, not its XML or layout), its words
+    as DOCX files written before the case kept typed line breaks and runs of spaces had it, so
+    that those files still verify."""
+    words = (
+        " ".join(p.replace(TYPED_BREAK, " ").replace(EXTRA_SPACE, "").split())
+        for p in document_paragraphs(doc)
+    )
+    return hashlib.sha256("\n".join(words).encode("utf-8")).hexdigest()
 
 
 class DocxReader:
