@@ -32,9 +32,9 @@ PDF_FLOORS = {
 }
 DOCX_SAMPLE = 6  # letters laid out by LibreOffice (one soffice run: some 10 s)
 DOCX_FLOORS = {
-    "lines_identical": 0.99,
-    "letters_lines_identical": 0.8,
-    "letters_pages_identical": 0.6,
+    "lines_identical": 1.0,
+    "letters_lines_identical": 1.0,
+    "letters_pages_identical": 0.83,
     "letters_same_page_count": 1.0,
 }
 
