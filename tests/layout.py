@@ -2,7 +2,7 @@
 imrgen's own readers, and the figures that compare imrgen's pages with the published ones.
 
 Run as a script to see the figures and the differences letter by letter:
-    .venv/bin/python tests/layout.py [--docx N] [LETTER ...]
+    .venv/bin/python tests/layout.py [--engine typst|weasyprint] [--docx N] [LETTER ...]
 """
 
 from __future__ import annotations
@@ -197,22 +197,27 @@ def _main(argv: list[str]) -> None:
     from conftest import CORPUS
 
     docx_sample = 0
+    engine = "typst"
+    if argv[:1] == ["--engine"]:
+        engine = argv[1]
+        argv = argv[2:]
     if argv[:1] == ["--docx"]:
         docx_sample = int(argv[1])
         argv = argv[2:]
     chosen = [p for p in CORPUS if not argv or p.stem in argv]
     cache = here.parent / ".pytest_cache" / "layout"
     options = RenderOptions(embed_data=False)
+    pdf_options = RenderOptions(embed_data=False, engine=engine)
     comparisons = []
     for path in chosen:
         case = imrgen.parse(path)
-        made = poppler_lines(get_writer("pdf").write(case, options))
+        made = poppler_lines(get_writer("pdf").write(case, pdf_options))
         comparisons.append(Comparison(path.stem, cached_poppler_lines(path, cache), made))
     for c in comparisons:
         if not c.pages_identical:
             print(f"== {c.name}")
             print("\n".join(c.differences()[2:40]))
-    print(figures(comparisons).report("PDF"))
+    print(figures(comparisons).report(f"PDF ({engine})"))
     if docx_sample:
         sample = chosen[:: max(1, len(chosen) // docx_sample)][:docx_sample]
         documents = {p.stem: get_writer("docx").write(imrgen.parse(p), options) for p in sample}

@@ -132,7 +132,11 @@ def test_text_is_normalized_and_addresses_keep_their_lines(tmp_path: Path) -> No
         + "parties:\n  employer:\n    address: |\n      1 Main St\n      Fresno, CA 93721\n"
     )
     case = load_case(_write(tmp_path, text))
-    assert case.summary == ["The injured worker is 48."]
+    # A paragraph keeps its runs of plain spaces (a published letter's double space after a
+    # full stop is what it says); any other white space is one space.
+    assert case.summary == ["The  injured worker   is 48."]
+    case.items[0].request = "MRI  of the\tright   shoulder"
+    assert case.items[0].request == "MRI of the right shoulder"
     assert case.parties is not None and case.parties.employer is not None
     assert case.parties.employer.address == "1 Main St\nFresno, CA 93721"
 

@@ -24,7 +24,9 @@ CASE_NUMBER_PATTERN = r"^CM[0-9]{2}-[0-9]{7}$"
 # Characters that XML 1.0 (so DOCX, XMP, HTML) cannot carry: C0 controls but tab and line
 # breaks, surrogates, and the non-characters U+FFFE and U+FFFF; and the soft hyphen, which a
 # printed letter never shows, so no reader could give it back.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\xad\ud800-\udfff\ufffe\uffff]")
+# (U+E000 and U+E001 are the readers' tokens for a typed line break and a printed space beyond
+# one: see TYPED_BREAK.)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\xad\ud800-\udfff\ue000\ue001\ufffe\uffff]")
 
 
 def normalize_space(value: str) -> str:
@@ -43,7 +45,50 @@ def _not_blank(value: str) -> str:
 Text = Annotated[
     str, AfterValidator(normalize_space), AfterValidator(_not_blank), Field(min_length=1)
 ]
-Paragraphs = Annotated[list[Text], Field(min_length=1)]
+
+
+# Where a reader found a line break typed into a paragraph, it hands the break to the parser as
+# this token (a private-use character, white space around it): it survives the parser's
+# collapsing of white space, and the case records it as "\n". No letter can carry it itself.
+TYPED_BREAK = "\ue000"
+# And each space a letter prints beyond one between two words (a double space after a full
+# stop), glued to the word before it: the case records the run of spaces.
+EXTRA_SPACE = "\ue001"
+
+_SPACES = re.compile(r" {2,}")
+_OTHER_SPACE = re.compile(r"\s+")
+
+
+def normalize_paragraph(value: str) -> str:
+    """A paragraph's text as normalize_space makes it, but for what a published letter prints
+    that way so that it is printed again line for line: the line breaks typed into it (a line
+    that ends although the next word would have fitted), each kept as one "\n", and runs of
+    plain spaces (a double space after a full stop), kept as they are. Other white space, and
+    white space around a line break, is one space or none, as everywhere."""
+    value = value.replace("\r\n", "\n").replace("\r", "\n").replace(TYPED_BREAK, "\n")
+    value = _NOT_XML.sub("", value.replace(EXTRA_SPACE, " "))
+    lines = []
+    for line in value.split("\n"):
+        line = line.strip()
+        if line:
+            # Runs of plain spaces stay; any other run of white space is one space.
+            lines.append(_OTHER_SPACE.sub(lambda m: m[0] if _SPACES.fullmatch(m[0]) else " ", line))
+    return "\n".join(lines)
+
+
+def mark_spaces(line: str) -> str:
+    """One printed line as the readers hand it to the parser: each run of n > 1 spaces (plain
+    ones, or imrgen's "\u00a0" * (n - 1) + " ", see the `lines` filter) as n - 1 EXTRA_SPACE
+    marks and a space; non-breaking spaces that end the line (the line broke at the plain space
+    after them) count as well. A single non-breaking space is one space."""
+    line = re.sub(r"\u00a0+$", lambda m: EXTRA_SPACE * len(m[0]) + " ", line)
+    return re.sub(r"[ \u00a0]{2,}", lambda m: EXTRA_SPACE * (len(m[0]) - 1) + " ", line)
+
+
+ParagraphText = Annotated[
+    str, AfterValidator(normalize_paragraph), AfterValidator(_not_blank), Field(min_length=1)
+]
+Paragraphs = Annotated[list[ParagraphText], Field(min_length=1)]
 
 
 class Edition(StrEnum):

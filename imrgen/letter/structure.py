@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -30,7 +31,10 @@ def _text(element: lxml.html.HtmlElement) -> str:
     """The element's text, white space normalized; a <br> is kept as a line break."""
     for br in element.iter("br"):
         br.tail = "\n" + (br.tail or "")
-    lines = (" ".join(line.split()) for line in element.text_content().split("\n"))
+    # White space collapsed, but for non-breaking spaces (a paragraph's printed run of spaces).
+    lines = (
+        re.sub(r"[^\S\u00a0]+", " ", line).strip(" ") for line in element.text_content().split("\n")
+    )
     return "\n".join(line for line in lines if line)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import jinja2
 import yaml
 from babel.numbers import format_decimal
+from markupsafe import Markup, escape
 
 from ..case.model import Case, MtusCitation
 from ..errors import ImrgenError, RenderError
@@ -61,6 +62,16 @@ def mtus_citation(c: MtusCitation) -> str:
     return text
 
 
+def lines(value: str) -> Markup:
+    """A paragraph's text, escaped, with the line breaks typed into it as <br> and a run of n
+    spaces as n - 1 non-breaking spaces and a space (HTML shows them; the line may break after
+    the run, as Word's does)."""
+    return Markup("<br>").join(
+        escape(re.sub(r" {2,}", lambda m: "\u00a0" * (len(m[0]) - 1) + " ", line))
+        for line in value.split("\n")
+    )
+
+
 def number(value: int | float, lang: str = DEFAULT_LANGUAGE) -> str:
     return format_decimal(value, locale=LOCALES[lang])
 
@@ -70,6 +81,7 @@ FILTERS = {
     "letter_date": letter_date,
     "long_date": long_date,
     "mtus_citation": mtus_citation,
+    "lines": lines,
 }
 LETTERS = {"public-body": "letter.html", "full": "full.html"}
 

@@ -19,7 +19,7 @@ from docx.oxml.ns import qn
 from lxml import etree
 
 from ..case.embedding import case_from_json
-from ..case.model import Case
+from ..case.model import EXTRA_SPACE, TYPED_BREAK, Case, mark_spaces
 from ..errors import ParseError
 from .extract import extract
 
@@ -90,14 +90,17 @@ def embedded_case(doc: Document, source: str) -> tuple[bytes, str | None] | None
 
 _W_T = qn("w:t")
 _W_MOVE_FROM = qn("w:moveFrom")
-_SPACES = {qn("w:tab"), qn("w:br"), qn("w:cr")}
+_W_BR = qn("w:br")
+_W_TYPE = qn("w:type")
+_SPACES = {qn("w:tab"), _W_BR, qn("w:cr")}
 _TEXT_NODES = (_W_T, qn("w:noBreakHyphen"), *_SPACES)
 
 
 def _text(element: Any) -> str:
     """A paragraph's visible text, tracked changes as if accepted (inserted text in, deleted
     and moved-away text out): w:t runs, Word's non-breaking hyphens, tabs and breaks as
-    spaces."""
+    spaces; a line break in a paragraph as
+    model.TYPED_BREAK."""
     pieces: list[str] = []
     for node in element.iter(*_TEXT_NODES):
         run = node.getparent()
@@ -105,9 +108,11 @@ def _text(element: Any) -> str:
             continue
         if node.tag == _W_T:
             pieces.append(node.text or "")
+        elif node.tag == _W_BR and node.get(_W_TYPE) in (None, "textWrapping"):
+            pieces.append(f" {TYPED_BREAK} ")  # a line break in the paragraph
         else:
             pieces.append(" " if node.tag in _SPACES else "-")
-    return " ".join("".join(pieces).split())
+    return " ".join(mark_spaces("".join(pieces)).split())
 
 
 def _row_paragraphs(row: Any) -> Iterator[str]:
@@ -152,8 +157,14 @@ def document_paragraphs(doc: Document) -> list[str]:
 
 
 def text_digest(doc: Document) -> str:
-    """A fingerprint of what the letter says (its paragraphs, not its XML or layout)."""
-    return hashlib.sha256("\n".join(document_paragraphs(doc)).encode("utf-8")).hexdigest()
+    """A fingerprint of what the letter says (its paragraphs, not its XML or layout), its words
+    as DOCX files written before the case kept typed line breaks and runs of spaces had it, so
+    that those files still verify."""
+    words = (
+        " ".join(p.replace(TYPED_BREAK, " ").replace(EXTRA_SPACE, "").split())
+        for p in document_paragraphs(doc)
+    )
+    return hashlib.sha256("\n".join(words).encode("utf-8")).hexdigest()
 
 
 class DocxReader:

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from pydantic import ValidationError
 
-from ..case.model import Case, Edition, GuidelineBasis, Statement
+from ..case.model import EXTRA_SPACE, TYPED_BREAK, Case, Edition, GuidelineBasis, Statement
 from ..errors import ParseError
 from ..letter.i18n import languages, parse_numeric_date, translations
 
@@ -116,6 +116,17 @@ class Phrases:
         return out
 
 
+# White space in a phrase; a line break typed into the letter and a space printed beyond one
+# (model.TYPED_BREAK, EXTRA_SPACE) are white space too wherever the letter prints fixed words.
+_SPACE = rf"[\s{TYPED_BREAK}{EXTRA_SPACE}]+"
+
+
+def plain(text: str) -> str:
+    """Text with the typed line breaks as spaces and one space between words: every part of
+    a letter but its paragraphs."""
+    return text.replace(TYPED_BREAK, " ").replace(EXTRA_SPACE, "")
+
+
 def pattern(message: str, groups: dict[str, str] | None = None) -> str:
     """A translated message as a regex: literal text, %(name)s as a named group (of any text, or
     of the pattern `groups` gives for that name), any run of white space as white space."""
@@ -125,7 +136,7 @@ def pattern(message: str, groups: dict[str, str] | None = None) -> str:
         if name:
             out += f"(?P<{name[1]}>{(groups or {}).get(name[1], '.+?')})"
         else:
-            out += r"\s+".join(re.escape(word) for word in piece.split(" "))
+            out += _SPACE.join(re.escape(word) for word in piece.split(" "))
     return out
 
 
@@ -256,7 +267,7 @@ def wording_for(lang: str) -> Wording:
 
 def detect_wording(paragraphs: list[str]) -> Wording:
     """The language whose section titles the letter uses (English when none is found)."""
-    text = " ".join(paragraphs)
+    text = plain(" ".join(paragraphs))
     for lang in languages():
         candidate = wording_for(lang)
         if re.search(pattern(candidate.titles["how"]), text):
@@ -270,7 +281,8 @@ def _isolate_titles(paragraphs: list[str], wording: Wording) -> list[str]:
     out: list[str] = []
     for paragraph in paragraphs:
         for piece in wording.all_titles.split(paragraph):
-            piece = " ".join(piece.split())
+            # A typed line break next to a title is the title's own line ending.
+            piece = " ".join(piece.split()).strip(f" {TYPED_BREAK}{EXTRA_SPACE}")
             if piece:
                 out.append(piece)
     return out
@@ -300,14 +312,14 @@ def extract(paragraphs: list[str], source: str = "<letter>") -> Case:
     if issues is None:
         raise ParseError(source, f"no heading '{issues_title}' after '{summary_title}'")
 
-    how_text = " ".join(paragraphs[how + 1 : summary])
+    how_text = plain(" ".join(paragraphs[how + 1 : summary]))
     organization = _organization(how_text, wording, source)
     edition, reviewer = _reviewer(how_text, wording, source)
     items, short_name = _items(paragraphs[issues + 1 :], organization, wording, source)
     data: dict[str, Any] = {
         "edition": edition,
         "organization": {"name": organization, "short_name": short_name},
-        "header": _header(" ".join(paragraphs[:how]), wording, source),
+        "header": _header(plain(" ".join(paragraphs[:how])), wording, source),
         "reviewer": reviewer,
         "summary": _summary(paragraphs[summary + 1 : issues], wording, source),
         "items": items,
@@ -395,7 +407,7 @@ def _summary(paragraphs: list[str], wording: Wording, source: str) -> list[str]:
     text = wording.summary_intro.sub("", "\n".join(paragraphs), count=1).strip()
     if not text:
         raise ParseError(source, f"'{wording.titles['summary']}' has no summary text")
-    return text.split("\n")
+    return [p for p in text.split("\n") if plain(p).strip()]
 
 
 @dataclass
@@ -442,7 +454,9 @@ def _items(
             if label != wording.ca_label:
                 continue  # a rationale quoting a "Decision rationale:"
             rationale, heading = _split_heading(text[current.rationale[1] : span[0]], wording)
-            if not any(form.match(" ".join(heading.split())) for form, _ in wording.headings):
+            if not any(
+                form.match(" ".join(plain(heading).split())) for form, _ in wording.headings
+            ):
                 continue  # a rationale quoting a "Claims Administrator guideline:"
             current.rationale_text = rationale
             found.append(_ItemMarks(heading=heading, ca=span))
@@ -482,7 +496,7 @@ def _items(
         item["claims_administrator_basis"] = _basis(text[marks.ca[1] : marks.reviewer[0]], wording)
         item["reviewer_basis"] = _basis(text[marks.reviewer[1] : marks.rationale[0]], wording)
         paragraphs_of = (marks.rationale_text or "").strip().split("\n")
-        item["rationale"] = [p.strip() for p in paragraphs_of if p.strip()]
+        item["rationale"] = [p.strip() for p in paragraphs_of if plain(p).strip()]
         items.append(item)
     return items, found[0].short_name
 
@@ -506,7 +520,7 @@ def _split_heading(body: str, wording: Wording) -> tuple[str, str]:
     heading."""
     body = body.rstrip()
     head, _, last = body.rpartition("\n")
-    if head and any(form.match(" ".join(last.split())) for form, _ in wording.headings):
+    if head and any(form.match(" ".join(plain(last).split())) for form, _ in wording.headings):
         return head, last
     flat = " ".join(body.split())
     starts = [m.end() for m in re.finditer(r"[.!?\"\u201d)] (?=\S)", flat)]
@@ -520,7 +534,7 @@ def _split_heading(body: str, wording: Wording) -> tuple[str, str]:
 
 
 def _heading(text: str, wording: Wording, source: str, number: int) -> dict[str, Any]:
-    text = " ".join(text.split())
+    text = " ".join(plain(text).split())
     for form, eligible in wording.headings:
         match = form.match(text)
         if match:
@@ -547,7 +561,7 @@ def _heading(text: str, wording: Wording, source: str, number: int) -> dict[str,
 
 def _basis(text: str, wording: Wording) -> dict[str, Any]:
     """A basis in the letters' sentences; one in no known form is kept as written."""
-    text = " ".join(text.split())
+    text = " ".join(plain(text).split())
     if not text:
         return {}
     original = text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..case.model import Case
+from ..case.model import TYPED_BREAK, Case, mark_spaces
 from ..letter.structure import blocks_from_html
 from .extract import extract
 from .text import decode
@@ -14,4 +14,9 @@ class HtmlReader:
 
     def read(self, data: bytes, source: str) -> Case:
         blocks = blocks_from_html(decode(data, source))
-        return extract([b.full_text for b in blocks], source)
+        # A <br> in a paragraph: a line break typed into it.
+        breaks = f" {TYPED_BREAK} "
+        return extract(
+            [breaks.join(mark_spaces(ln) for ln in b.full_text.split("\n")) for b in blocks],
+            source,
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from ..case.model import Case
+from ..case.model import TYPED_BREAK, Case
 from .extract import extract
 from .text import decode, paragraphs_from_text
 
@@ -15,7 +15,13 @@ _TOKEN = re.compile(r"\\([!-/:-@\[-`{-~])|\\$|\*\*|</?b>|^#{1,6} ", re.MULTILINE
 
 def unmark(text: str) -> str:
     """Markdown to plain text: drop markup, undo backslash escapes (and only those)."""
-    return _TOKEN.sub(lambda m: m.group(1) or "", text).replace("\t", " ")
+    return _TOKEN.sub(_unmark, text).replace("\t", " ")
+
+
+def _unmark(match: re.Match[str]) -> str:
+    if match.group(0) == "\\":
+        return f" {TYPED_BREAK}"  # a hard line break: a line break typed into the paragraph
+    return match.group(1) or ""
 
 
 class MarkdownReader:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import re
+import unicodedata
 from dataclasses import dataclass
 from itertools import pairwise
 from statistics import median
@@ -17,7 +18,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from ..case.embedding import ATTACHMENT_NAME, case_from_json
-from ..case.model import Case
+from ..case.model import EXTRA_SPACE, TYPED_BREAK, Case, mark_spaces
 from ..errors import ParseError
 from .extract import extract
 from .text import join_lines
@@ -38,6 +39,12 @@ class Line:
     # `bottom` is the baseline, and a line that starts a page this close under it continues
     # the paragraph of the page before.
     body_top: float | None = None
+    # For telling a line break typed into the letter from a wrap: how wide the line's first
+    # word is (up to where a line may break in it), and a space of its font.
+    first_word: float = 0.0
+    space: float = 3.0
+    # The right edge of the page body, in imrgen's own PDFs (the ArtBox's).
+    body_right: float | None = None
 
 
 def pdf_lines(data: bytes, source: str) -> list[Line]:
@@ -69,9 +76,22 @@ def pdf_lines(data: bytes, source: str) -> list[Line]:
                     first = piece_start + (len(piece) - len(piece.lstrip()))
                     last = piece_start + len(piece.rstrip()) - 1
                     left, bottom, _, top = textpage.get_charbox(first)
-                    _, _, right, _ = textpage.get_charbox(last)
+                    # The right edge as far as the last character's advance: what a layout fits.
+                    _, _, right, _ = textpage.get_charbox(last, loose=True)
+                    word, space = _measures(textpage, text, first, last)
                     lines.append(
-                        Line(piece.replace(_LINE_END_HYPHEN, "-"), top, bottom, left, right, number)
+                        Line(
+                            _spaced(textpage, text, piece_start, piece).replace(
+                                _LINE_END_HYPHEN, "-"
+                            ),
+                            top,
+                            bottom,
+                            left,
+                            right,
+                            number,
+                            first_word=word,
+                            space=space,
+                        )
                     )
             textpage.close()
             page.close()
@@ -82,6 +102,82 @@ def pdf_lines(data: bytes, source: str) -> list[Line]:
 
 # PDFium's mark for a hyphen at a line end, which it joins to the next line.
 _LINE_END_HYPHEN = "\ufffe"
+
+
+def _measures(
+    textpage: pdfium.PdfTextPage, text: str, first: int, last: int
+) -> tuple[float, float]:
+    """The width of a line's first word, up to where a line may break in it (a space, or a
+    hyphen between letters or digits), and the width of a space on the line (its font's)."""
+    end = first
+    while end < last:
+        following = text[end + 1]
+        if (following.isspace() and following != "\xa0") or following == _LINE_END_HYPHEN:
+            # A word that cannot start a line (Unicode's rule 13: a closing bracket, "!",
+            # ",", "/" ...) goes with the one before it, as the PDF engines lay it out.
+            after = end + 1
+            while after <= last and text[after] == " ":
+                after += 1
+            if after > last or not _no_break_between(text[end], text[after]):
+                break
+            end = after
+            continue
+        if text[end] == "-" and text[end - 1 : end].isalnum() and following.isalnum():
+            break
+        end += 1
+    word = textpage.get_charbox(end, loose=True)[2] - textpage.get_charbox(first, loose=True)[0]
+    for index in range(first, last):
+        if text[index] == " ":
+            left, _, right, _ = textpage.get_charbox(index, loose=True)
+            if right - left > 0.5:
+                return word, right - left
+    size = pdfium_c.FPDFText_GetFontSize(textpage.raw, first)
+    return word, 0.25 * size
+
+
+_QUOTES = "\"'\u2018\u2019\u201c\u201d\u00ab\u00bb"
+
+
+# A space between two words that is this many spaces wide, or wider, is a run of spaces (as
+# PDFium measures advances in the 65 published letters: one space 0.6-1.2 spaces wide, a double
+# space after a full stop 1.8-2.1, a triple one 3.0).
+SPACE_RUN = 1.5
+
+
+def _spaced(textpage: pdfium.PdfTextPage, text: str, start: int, piece: str) -> str:
+    """A printed line of a published PDF with the spaces it prints beyond one between two words
+    as model.EXTRA_SPACE marks (PDFium gives one space for any gap)."""
+    out = []
+    for offset, char in enumerate(piece):
+        index = start + offset
+        if (
+            char == " "
+            and 0 < offset < len(piece) - 1
+            and not piece[offset - 1].isspace()
+            and not piece[offset + 1].isspace()
+        ):
+            left, _, right, _ = textpage.get_charbox(index, loose=True)
+            width = right - left
+            gap = (
+                textpage.get_charbox(index + 1, loose=True)[0]
+                - textpage.get_charbox(index - 1, loose=True)[2]
+            )
+            if width > 0.5 and gap >= SPACE_RUN * width:
+                out.append(EXTRA_SPACE * (round(gap / width) - 1))
+        out.append(char)
+    return "".join(out)
+
+
+def _no_break_between(before: str, after: str) -> bool:
+    """Whether Unicode's line breaking rules (13-15, which the PDF engines follow) keep two
+    words apart only by spaces on one line: no break before a closing bracket, "!", "?", ",",
+    ".", ":", ";" or "/", nor after an opening bracket or quotation mark, nor between a
+    quotation mark and an opening bracket."""
+    if after in "!?,.:;/" or unicodedata.category(after) == "Pe":
+        return True
+    if unicodedata.category(before) in ("Ps", "Pi"):
+        return True
+    return before in _QUOTES and unicodedata.category(after) == "Ps"
 
 
 def _printed_lines(raw: str, start: int) -> list[tuple[int, str]]:
@@ -104,7 +200,7 @@ def _body_lines(
     at every change of baseline (PDFium joins a line that ends in a hyphen to the next), the
     hyphen restored, and nothing outside the body (the footer is page furniture; inside it, even
     a line that reads "Page 2 of 3" is the letter's own text)."""
-    left_edge, bottom_edge, _, top_edge = body
+    left_edge, bottom_edge, right_edge, top_edge = body
     out: list[Line] = []
     current: list[int] = []
 
@@ -117,8 +213,11 @@ def _body_lines(
             _, _, right, _ = textpage.get_charbox(last, loose=True)
             inside = bottom_edge - 1 <= baseline <= top_edge + 1 and left >= left_edge - 1
             words = "".join(text[i] for i in current).replace(_LINE_END_HYPHEN, "-")
+            word, space = _measures(textpage, text, first, last)
             if inside:
-                out.append(Line(words, top, baseline, left, right, page, top_edge))
+                out.append(
+                    Line(words, top, baseline, left, right, page, top_edge, word, space, right_edge)
+                )
         current.clear()
 
     baseline: float | None = None
@@ -171,9 +270,42 @@ def paragraphs_from_lines(lines: list[Line]) -> list[str]:
                 )
         if new:
             paragraphs.append([])
+        elif typed_break(previous, line, right_margin):
+            paragraphs[-1][-1] = paragraphs[-1][-1].rstrip() + f" {TYPED_BREAK} "
         paragraphs[-1].append(line.text)
         previous = line
     return [join_lines(p) for p in paragraphs]
+
+
+# A line that ends although the next line's first word would have fitted on it, with a space,
+# by more than this (pt), ends where the letter says a line break (typed, or pasted with the
+# text). Calibrated on the 65 published 2016-2017 letters, with PDFium's advance widths and the
+# widest line as the right edge: the lines Word wrapped leave at most 0.41 pt (one more, 0.92 pt
+# after a full stop, is likely a double space that the line end hides), the breaks the letters
+# say leave 3.38 pt or more; the threshold sits between the two.
+TYPED_BREAK_SLACK = 2.0
+# In imrgen's own PDFs the engines wrap a line greedily when the next word would pass the right
+# edge of the body (with Unicode's rules for what may end or start a line: _no_break_between).
+# Measured on the 65 letters rendered again: the lines they wrapped leave at most 0.31 pt
+# (Typst; WeasyPrint none), so more room than this is a line break in the text.
+OWN_TYPED_BREAK_SLACK = 1.0
+
+
+def typed_break(previous: Line | None, line: Line, right_edge: float) -> bool:
+    """Whether the break between two lines of a paragraph is one the letter says."""
+    end = previous.text.rstrip() if previous is not None else ""
+    if previous is None or not end or _HYPHEN_BREAK.search(end):
+        return False
+    if unicodedata.category(end[-1]) in ("Ps", "Pi"):
+        return False  # no line ends there as the PDF engines lay out (an opening bracket)
+    slack = TYPED_BREAK_SLACK
+    if previous.body_right is not None:
+        right_edge, slack = previous.body_right, OWN_TYPED_BREAK_SLACK
+    # The spaces the line ends in count: imrgen prints a run of spaces as non-breaking ones and
+    # a space (model.mark_spaces), and the line broke after them.
+    run = len(previous.text.rstrip(" ")) - len(previous.text.rstrip(" \u00a0"))
+    fitted = previous.right + previous.space * (1 + run) + line.first_word
+    return fitted < right_edge - slack
 
 
 # The contract between imrgen's own PDFs (styles/print.css.j2, imrgen/writers/pdf.py) and this
@@ -207,6 +339,8 @@ def paragraphs_from_printed(lines: list[Line]) -> list[str]:
             new = body_top - line.bottom > NEW_BLOCK_AT_PAGE_TOP_ASCENTS * ascent
         if new:
             paragraphs.append([])
+        elif typed_break(previous, line, 0.0):
+            paragraphs[-1][-1] = paragraphs[-1][-1].rstrip() + f" {TYPED_BREAK}"
         paragraphs[-1].append(line.text)
         previous = line
     return [_join_printed(p) for p in paragraphs]
@@ -215,7 +349,7 @@ def paragraphs_from_printed(lines: list[Line]) -> list[str]:
 def _join_printed(lines: list[str]) -> str:
     text = ""
     for line in lines:
-        line = " ".join(line.split())
+        line = " ".join(mark_spaces(line).split())
         if text and not _HYPHEN_BREAK.search(text):
             text += " "
         text += line

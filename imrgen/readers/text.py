@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 import re
 
-from ..case.model import Case
+from ..case.model import TYPED_BREAK, Case, mark_spaces
 from ..errors import ParseError
 from .extract import extract
 
@@ -25,7 +25,10 @@ def paragraphs_from_text(text: str) -> list[str]:
                 paragraphs.append(join_lines(current))
                 current = []
         elif line.strip():
-            current.append(line)
+            if not word_marks and line.endswith("  "):
+                # imrgen's txt: a line break in the paragraph (writers/txt.py).
+                line = f"{line.rstrip()} {TYPED_BREAK}"
+            current.append(mark_spaces(line))
     if current:
         paragraphs.append(join_lines(current))
     return [p for p in paragraphs if p]

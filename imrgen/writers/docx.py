@@ -394,7 +394,9 @@ def _run(text: str, bold: bool = False) -> str:
     for index, line in enumerate(text.split("\n")):
         if index:
             pieces.append("<w:br/>")
-        space = ' xml:space="preserve"' if line != line.strip() else ""
+        # A paragraph's run of spaces as Word's letters have it: plain spaces.
+        line = line.replace("\u00a0", " ")
+        space = ' xml:space="preserve"' if line != line.strip() or "  " in line else ""
         pieces.append(f"<w:t{space}>{xml_text(line)}</w:t>")
     return f"<w:r>{props}{''.join(pieces)}</w:r>"
 

@@ -7,6 +7,8 @@ from ..letter.structure import blocks_from_html
 from . import RenderOptions, letter_html
 
 WIDTH = 78
+# The blocks that are lines, not a paragraph (the full letter's cover: templates/base/full.html).
+_LINE_BLOCKS = {"address", "return-address", "reference"}
 
 
 def wrap(text: str, width: int = WIDTH) -> list[str]:
@@ -43,8 +45,12 @@ class TextWriter:
             if fields:
                 chunks.append("\n".join(fields))
                 fields = []
+            # A line break typed into a paragraph ends its line with two spaces, as Markdown
+            # marks a hard break: the reader tells it from a wrap. A block of lines (an
+            # address on the full letter's cover) just has its lines.
+            joiner = "\n" if _LINE_BLOCKS & set(block.classes) else "  \n"
             chunks.append(
-                "\n".join(ln for line in block.full_text.split("\n") for ln in wrap(line))
+                joiner.join("\n".join(wrap(line)) for line in block.full_text.split("\n"))
             )
         if fields:
             chunks.append("\n".join(fields))

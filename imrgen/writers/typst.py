@@ -154,7 +154,7 @@ def _runs(
             runs.append({"br": True})
             at_line_start = True
             continue
-        text = re.sub(r"\s+", " ", text)
+        text = re.sub(r"[^\S\u00a0]+", " ", text)  # a paragraph's run of spaces stays
         if hyphens:
             # "four- week": no break at that space, or the reader would take "four-" at a line
             # end for a word broken at its hyphen (as the WeasyPrint engine does it).
