@@ -76,7 +76,7 @@ def warm(
 def _engine_of(fmt: str, case: Case, options: RenderOptions) -> str | None:
     if fmt != "pdf":
         return None
-    from ..writers.pdf import engine_for
+    from ..writers.pdf_writer import engine_for
 
     return engine_for(case, options)
 

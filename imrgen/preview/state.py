@@ -22,7 +22,7 @@ from ..loading import CASE_SUFFIXES, load_case
 from ..model import Case
 from ..templates import TemplateSet
 from ..writers import RenderOptions, get_writer
-from ..writers.pdf import PdfWriter, engine_for
+from ..writers.pdf_writer import PdfWriter, engine_for
 from .events import EventHub
 from .images import PAGE_SCALE, png_pages
 from .watcher import page_worker, watch
