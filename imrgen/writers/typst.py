@@ -29,7 +29,7 @@ from ..model import Case
 from ..templates import STYLES_DIR, TEMPLATES_DIR, TemplateSet
 from . import RenderOptions, letter_html
 from .look_values import look_values
-from .pdf import header_cell_id
+from .pdf_writer import header_cell_id
 
 LAYOUT = "letter.typ"
 PRODUCER = "imrgen"
@@ -457,7 +457,7 @@ def finish(
 ) -> bytes:
     """Typst's PDF with what only pikepdf can add; `attached_on` dates the attached case."""
     pdf = pikepdf.open(io.BytesIO(data))
-    _set_creator(pdf)
+    versioned = _set_creator(pdf)
     _set_font_heights(pdf, look)
     _set_page_bodies(pdf, look)
     rows = [b["rows"] for b in blocks if b["kind"] == "table"]
@@ -466,7 +466,15 @@ def finish(
     if attached_on is not None:
         _relate_attachments(pdf, attached_on)
     out = io.BytesIO()
-    pdf.save(out, deterministic_id=True, compress_streams=True, linearize=False)
+    # The XMP already names the PDF version written (none of the edits above needs a newer
+    # one): pikepdf need not parse and write the packet again to say so.
+    pdf.save(
+        out,
+        deterministic_id=True,
+        compress_streams=True,
+        linearize=False,
+        fix_metadata_version=not versioned,
+    )
     return out.getvalue()
 
 
@@ -504,13 +512,14 @@ _PDF_NAMESPACE = b'xmlns:pdf="http://ns.adobe.com/pdf/1.3/"'
 _DESCRIPTION_END = b"</rdf:Description>"
 
 
-def _set_creator(pdf: pikepdf.Pdf) -> None:
+def _set_creator(pdf: pikepdf.Pdf) -> bool:
     """Typst names itself the creator; the file is imrgen's (Info and XMP must agree).
 
     Typst's XMP packet is one rdf:Description with the pdf namespace declared and no
     pdf:Producer: the two values are written into its text directly (parsing and writing the
     packet again through pikepdf's metadata editor costs more than the rest of the finishing
-    together). A packet of any other shape goes through that editor."""
+    together). A packet of any other shape goes through that editor. True when the packet
+    names the file's PDF version as it will be saved."""
     pdf.docinfo["/Creator"] = PRODUCER
     pdf.docinfo["/Producer"] = PRODUCER
     stream = pdf.Root.get("/Metadata")
@@ -526,10 +535,12 @@ def _set_creator(pdf: pikepdf.Pdf) -> None:
         ):
             producer = f"<pdf:Producer>{PRODUCER}</pdf:Producer>".encode()
             stream.write(edited.replace(_DESCRIPTION_END, producer + _DESCRIPTION_END))
-            return
+            version = f"<pdf:PDFVersion>{pdf.pdf_version}</pdf:PDFVersion>".encode()
+            return version in xmp
     with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
         meta["xmp:CreatorTool"] = PRODUCER
         meta["pdf:Producer"] = PRODUCER
+    return False
 
 
 def _set_font_heights(pdf: pikepdf.Pdf, look: dict[str, Any]) -> None:
