@@ -11,7 +11,7 @@ import io
 import json
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -25,6 +25,7 @@ import typst
 from ..embedding import ATTACHMENT_NAME, case_to_json
 from ..errors import RenderError
 from ..i18n import translations
+from ..look import Look, load_look
 from ..model import Case
 from ..templates import STYLES_DIR, TEMPLATES_DIR, TemplateSet
 from . import RenderOptions, letter_html
@@ -350,10 +351,14 @@ class TypstEngine:
     def __init__(self) -> None:
         self._threads = _ThreadCompilers()
         self._layouts: dict[tuple[TemplateSet, str], Path | None] = {}
+        # Each family's look values, with the Look they were made from: a look read again (a
+        # designer saved look.yaml, imrgen.look.forget_looks) makes them again.
+        self._looks: dict[tuple[TemplateSet, str], tuple[Look, dict[str, Any]]] = {}
 
     def forget(self) -> None:
         self._threads = _ThreadCompilers()
         self._layouts = {}
+        self._looks = {}
 
     def layout(self, templates: TemplateSet, family: str) -> Path | None:
         """layout_file, looked up once per (template set, family): it reads the family files."""
@@ -361,6 +366,15 @@ class TypstEngine:
         if key not in self._layouts:
             self._layouts[key] = layout_file(templates, family)
         return self._layouts[key]
+
+    def look(self, templates: TemplateSet, family: str) -> dict[str, Any]:
+        """typst_look, made once per family and look (the letters only read it)."""
+        key = (templates, family)
+        current = load_look(templates, family)
+        kept = self._looks.get(key)
+        if kept is None or kept[0] is not current:
+            kept = self._looks[key] = (current, typst_look(templates, family))
+        return kept[1]
 
     def _compiler(self, layout: Path, fonts: Path) -> _Compiler:
         compilers = self._threads.compilers
@@ -378,7 +392,7 @@ class TypstEngine:
                 f"template family '{family}' has no Typst layout ({LAYOUT}); use the"
                 " weasyprint engine"
             )
-        look = typst_look(options.templates, family)
+        look = self.look(options.templates, family)
         html = letter_html(case, options, [])
         blocks, grouping, title = letter_blocks(html, look, options.letter)
         letterhead = _letterhead(options.templates.styles, look["letterhead"]["image"])
@@ -618,15 +632,19 @@ def _page_blocks(pdf: pikepdf.Pdf) -> list[tuple[tuple[int, int] | None, tuple[i
             element = parent
         return None
 
+    def first_block(refs: Iterable[Any]) -> tuple[int, int] | None:
+        """The block of the first of these references that has one (only the first and the
+        last content of a page count: the others are never looked up)."""
+        return next((b for b in map(block_of, refs) if b is not None), None)
+
     for each in pdf.pages:
         key = each.obj.get("/StructParents")
         refs = owners.get(int(key)) if key is not None else None
         if not isinstance(refs, pikepdf.Array) or len(refs) == 0:
             out.append((None, None))
             continue
-        elements = [block_of(ref) for ref in refs]
-        found = [e for e in elements if e is not None]
-        out.append((found[0], found[-1]) if found else (None, None))
+        items = list(refs)
+        out.append((first_block(items), first_block(reversed(items))))
     return out
 
 
