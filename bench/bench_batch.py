@@ -92,6 +92,8 @@ class Figure:
     peak_rss: list[int]
     # RSS samples of each process of a batch (the batch process and its workers), by pid
     series: dict[int, list[tuple[float, int]]] = field(default_factory=dict)
+    # CPU seconds of the batch process and its workers together (0.0: not measured)
+    cpu: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -112,10 +114,12 @@ def batch_process(
     this one (an earlier commit, to compare in one run)."""
     command = [sys.executable, "-m", "imrgen", "batch", str(folder), "-f", fmt, "-o", str(out)]
     command += ["--jobs", str(jobs), "--quiet"] + (["--public"] if public else []) + list(extra)
-    env = None
-    if code is not None:
-        env = {**os.environ, "PYTHONPATH": str(code.resolve())}
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    env, cwd = None, None
+    if code is not None:  # `python -m` puts the working folder first on the path, then PYTHONPATH
+        env, cwd = {**os.environ, "PYTHONPATH": str(code.resolve())}, code.resolve()
+    return subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=cwd
+    )
 
 
 def timed_batch(
@@ -132,16 +136,27 @@ def timed_batch(
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     letters = sum(1 for _ in folder.iterdir())
+    before = _children_cpu()
     started = time.perf_counter()
     process = batch_process(folder, fmt, out, jobs, public, extra, code)
     with Sampler(psutil.Process(process.pid), out / MANIFEST_NAME, interval) as sampler:
         _, errors = process.communicate()
         ended = time.perf_counter()
+    cpu = _children_cpu() - before
     if process.returncode:
         print(f"  {name}: exit {process.returncode}: {errors.decode()[:300]}", file=sys.stderr)
     first = sampler.first or started
     steady = (letters - 1) / (ended - first) if ended > first else 0.0
-    return Figure(name, letters, ended - started, steady, sampler.peaks(), sampler.series)
+    return Figure(name, letters, ended - started, steady, sampler.peaks(), sampler.series, cpu)
+
+
+def _children_cpu() -> float:
+    """CPU seconds of the finished child processes (each batch process with its workers, which
+    it waited for): less disturbed by other work on the machine than wall time."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def timed_loop(name: str, items: list[object], work: Callable[[object], object]) -> Figure:
@@ -236,6 +251,8 @@ def show(figure: Figure, naive: Figure | None = None) -> None:
     )
     if naive is not None:
         line += f"  x{figure.rate / naive.rate:.1f} vs naive"
+    if figure.cpu:
+        line += f"  CPU {figure.cpu / figure.letters * 1000:.1f} ms a letter"
     print(line, flush=True)
 
 

@@ -38,6 +38,7 @@ from imrgen.loading import dump_case
 from imrgen.model import Case
 from imrgen.preview import png_pages
 from imrgen.writers import RenderOptions
+from imrgen.writers.pdf_writer import engine_for
 
 ENGINES = ("typst", "weasyprint")
 
@@ -94,6 +95,12 @@ def main() -> None:
     parser.add_argument(
         "--baseline-engines", default="typst", help="the engines the baseline runs (typst)"
     )
+    parser.add_argument(
+        "--engines", default=",".join(ENGINES), help="the engines the batches run (both)"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs of each batch, taken in turn (medians)"
+    )
     args = parser.parse_args()
     sizes = [int(n) for n in args.letters.split(",") if n.strip()]
     load = os.getloadavg()[0]
@@ -121,24 +128,41 @@ def main() -> None:
         loop: list[object] = list(cases[: args.naive])
         naive = timed_loop("naive WeasyPrint loop", loop, naive_pdf)  # type: ignore[arg-type]
         show(naive)
-        runs: list[tuple[str, Path | None]] = [(engine, None) for engine in ENGINES]
+        engines = [e for e in args.engines.split(",") if e]
+        default = engine_for(cases[0], RenderOptions())
+        runs: list[tuple[str, Path | None]] = [(engine, None) for engine in engines]
         if args.baseline is not None:
             for engine in args.baseline_engines.split(","):
-                runs.insert(runs.index((engine, None)) + 1, (engine, args.baseline))
+                if engine in engines:
+                    runs.insert(runs.index((engine, None)) + 1, (engine, args.baseline))
         for size in sizes:
             batch = work / f"batch-{size}"
             batch.mkdir()
             for path in sorted(folder.iterdir())[:size]:
                 os.link(path, batch / path.name)
-            for engine, code in runs:
-                name = f"imrgen batch -f pdf --engine {engine}"
-                if code is not None:
-                    name += f" (baseline {code.name})"
-                figure = timed_batch(name, batch, "pdf", work / "out", args.jobs,
-                                     extra=("--engine", engine), code=code,
-                                     interval=0.1 if size <= 2000 else 1.0)  # fmt: skip
-                show(figure, naive)
-                memory(figure)
+            figures: dict[str, list[Figure]] = {}
+            for _ in range(args.repeat):
+                for engine, code in runs:
+                    # The default engine as users run it (no option): for Typst, the default
+                    # of the shipped families, the whole of its per-letter path is measured.
+                    extra = () if engine == default else ("--engine", engine)
+                    name = f"batch -f pdf {' '.join(extra) or f'(default: {engine})'}"
+                    if code is not None:
+                        name += f" (baseline {code.name})"
+                    figure = timed_batch(name, batch, "pdf", work / "out", args.jobs,
+                                         extra=extra, code=code,
+                                         interval=0.1 if size <= 2000 else 1.0)  # fmt: skip
+                    show(figure, naive)
+                    memory(figure)
+                    figures.setdefault(name, []).append(figure)
+            if args.repeat > 1:
+                print(f"  medians of {args.repeat} runs of {size} letters:", flush=True)
+                for name, each in figures.items():
+                    rate = statistics.median(f.rate for f in each)
+                    steady = statistics.median(f.steady for f in each)
+                    cpu = statistics.median(f.cpu / f.letters * 1000 for f in each)
+                    print(f"    {name:<44} {rate:6.1f}/s (steady {steady:6.1f}/s),"
+                          f" CPU {cpu:5.1f} ms a letter", flush=True)  # fmt: skip
             shutil.rmtree(batch)
     finally:
         shutil.rmtree(work, ignore_errors=True)
