@@ -25,7 +25,6 @@ import typst
 from ..embedding import ATTACHMENT_NAME, case_to_json
 from ..errors import RenderError
 from ..i18n import translations
-from ..look import Look, load_look
 from ..model import Case
 from ..templates import STYLES_DIR, TEMPLATES_DIR, TemplateSet
 from . import RenderOptions, letter_html
@@ -351,14 +350,10 @@ class TypstEngine:
     def __init__(self) -> None:
         self._threads = _ThreadCompilers()
         self._layouts: dict[tuple[TemplateSet, str], Path | None] = {}
-        # Each family's look values, with the Look they were made from: a look read again (a
-        # designer saved look.yaml, imrgen.look.forget_looks) makes them again.
-        self._looks: dict[tuple[TemplateSet, str], tuple[Look, dict[str, Any]]] = {}
 
     def forget(self) -> None:
         self._threads = _ThreadCompilers()
         self._layouts = {}
-        self._looks = {}
 
     def layout(self, templates: TemplateSet, family: str) -> Path | None:
         """layout_file, looked up once per (template set, family): it reads the family files."""
@@ -366,15 +361,6 @@ class TypstEngine:
         if key not in self._layouts:
             self._layouts[key] = layout_file(templates, family)
         return self._layouts[key]
-
-    def look(self, templates: TemplateSet, family: str) -> dict[str, Any]:
-        """typst_look, made once per family and look (the letters only read it)."""
-        key = (templates, family)
-        current = load_look(templates, family)
-        kept = self._looks.get(key)
-        if kept is None or kept[0] is not current:
-            kept = self._looks[key] = (current, typst_look(templates, family))
-        return kept[1]
 
     def _compiler(self, layout: Path, fonts: Path) -> _Compiler:
         compilers = self._threads.compilers
@@ -392,7 +378,7 @@ class TypstEngine:
                 f"template family '{family}' has no Typst layout ({LAYOUT}); use the"
                 " weasyprint engine"
             )
-        look = self.look(options.templates, family)
+        look = typst_look(options.templates, family)
         html = letter_html(case, options, [])
         blocks, grouping, title = letter_blocks(html, look, options.letter)
         letterhead = _letterhead(options.templates.styles, look["letterhead"]["image"])
