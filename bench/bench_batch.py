@@ -90,6 +90,10 @@ class Figure:
     seconds: float
     steady: float  # letters/s from the first finished letter to the last (pool start-up excluded)
     peak_rss: list[int]
+    # RSS samples of each process of a batch (the batch process and its workers), by pid
+    series: dict[int, list[tuple[float, int]]] = field(default_factory=dict)
+    # CPU seconds of the batch process and its workers together (0.0: not measured)
+    cpu: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -97,13 +101,25 @@ class Figure:
 
 
 def batch_process(
-    folder: Path, fmt: str, out: Path, jobs: int, public: bool, extra: tuple[str, ...] = ()
+    folder: Path,
+    fmt: str,
+    out: Path,
+    jobs: int,
+    public: bool,
+    extra: tuple[str, ...] = (),
+    code: Path | None = None,
 ) -> subprocess.Popen[bytes]:
     """`imrgen batch` exactly as a user runs it (a fresh process, workers forked warm); `extra`
-    are further options (`--engine typst`)."""
+    are further options (`--engine typst`); `code` another checkout of imrgen to run instead of
+    this one (an earlier commit, to compare in one run)."""
     command = [sys.executable, "-m", "imrgen", "batch", str(folder), "-f", fmt, "-o", str(out)]
     command += ["--jobs", str(jobs), "--quiet"] + (["--public"] if public else []) + list(extra)
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env, cwd = None, None
+    if code is not None:  # `python -m` puts the working folder first on the path, then PYTHONPATH
+        env, cwd = {**os.environ, "PYTHONPATH": str(code.resolve())}, code.resolve()
+    return subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=cwd
+    )
 
 
 def timed_batch(
@@ -114,20 +130,33 @@ def timed_batch(
     jobs: int,
     public: bool = False,
     extra: tuple[str, ...] = (),
+    code: Path | None = None,
+    interval: float = 0.1,
 ) -> Figure:
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     letters = sum(1 for _ in folder.iterdir())
+    before = _children_cpu()
     started = time.perf_counter()
-    process = batch_process(folder, fmt, out, jobs, public, extra)
-    with Sampler(psutil.Process(process.pid), out / MANIFEST_NAME) as sampler:
+    process = batch_process(folder, fmt, out, jobs, public, extra, code)
+    with Sampler(psutil.Process(process.pid), out / MANIFEST_NAME, interval) as sampler:
         _, errors = process.communicate()
         ended = time.perf_counter()
+    cpu = _children_cpu() - before
     if process.returncode:
         print(f"  {name}: exit {process.returncode}: {errors.decode()[:300]}", file=sys.stderr)
     first = sampler.first or started
     steady = (letters - 1) / (ended - first) if ended > first else 0.0
-    return Figure(name, letters, ended - started, steady, sampler.peaks())
+    return Figure(name, letters, ended - started, steady, sampler.peaks(), sampler.series, cpu)
+
+
+def _children_cpu() -> float:
+    """CPU seconds of the finished child processes (each batch process with its workers, which
+    it waited for): less disturbed by other work on the machine than wall time."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def timed_loop(name: str, items: list[object], work: Callable[[object], object]) -> Figure:
@@ -222,6 +251,8 @@ def show(figure: Figure, naive: Figure | None = None) -> None:
     )
     if naive is not None:
         line += f"  x{figure.rate / naive.rate:.1f} vs naive"
+    if figure.cpu:
+        line += f"  CPU {figure.cpu / figure.letters * 1000:.1f} ms a letter"
     print(line, flush=True)
 
 

@@ -38,8 +38,7 @@ from imrgen.letter.templates import (
     TemplateSet,
     render_html,
 )
-from imrgen.writers import ENGINES, PdfOptions, RenderOptions, get_writer
-from imrgen.writers import pdf as pdf_writer
+from imrgen.writers import ENGINES, PdfOptions, RenderOptions, get_writer, pdf_writer
 from imrgen.writers.pdf import FetchRefused, RestrictedFetcher, fetcher
 
 EXAMPLE = EXAMPLES / "CM16-0213037.yaml"  # 2015 edition, all seven header fields, two pages

@@ -16,6 +16,20 @@ from .jobs import (
 from .warm import pool_worker_start, warm
 from .work import failed_job
 
+# Jobs go to a worker several at a time: one round trip through the pool's queues costs the
+# batch process about 0.25 ms of CPU and the worker 0.1 ms, a tenth of that per job in a chunk of
+# eight. The last jobs go in smaller chunks, so that no worker waits while another finishes a
+# long one.
+CHUNK = 8
+
+
+def _run_chunk(work: Callable[[Job], InputResult], jobs: list[Job]) -> list[InputResult]:
+    return [work(job) for job in jobs]
+
+
+def _chunk_size(remaining: int, workers: int) -> int:
+    return max(1, min(CHUNK, remaining // (workers * 2)))
+
 
 def local_results(
     jobs: list[Job],
@@ -47,24 +61,25 @@ def local_results(
             initargs=(formats, public, engine),
         )
         try:
-            pending: dict[Future[InputResult], Job] = {}
-            window = 1 if alone else workers * 4
-            _fill(pool, pending, source, window, work)
+            pending: dict[Future[list[InputResult]], list[Job]] = {}
+            window = 1 if alone else workers * 2  # chunks in flight
+            _fill(pool, pending, source, window, work, 1 if alone else workers)
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    job = pending.pop(future)
+                    chunk = pending.pop(future)
                     try:
-                        result = future.result()
+                        results = future.result()
                     except BrokenProcessPool:
-                        broken.append(job)
+                        broken.extend(chunk)
                     else:
-                        yield result
+                        yield from results
                 if broken:
-                    broken.extend(pending.values())
+                    for chunk in pending.values():
+                        broken.extend(chunk)
                     pending.clear()
                     break
-                _fill(pool, pending, source, window, work)
+                _fill(pool, pending, source, window, work, 1 if alone else workers)
         finally:
             # cancel_futures: a batch stopped early (a full disk) starts nothing more
             pool.shutdown(wait=True, cancel_futures=True)
@@ -96,12 +111,15 @@ def _pool_context(
 
 def _fill(
     pool: ProcessPoolExecutor,
-    pending: dict[Future[InputResult], Job],
+    pending: dict[Future[list[InputResult]], list[Job]],
     queue: list[Job],
     window: int,
     work: Callable[[Job], InputResult],
+    workers: int,
 ) -> None:
-    """Keep a bounded number of jobs in flight, so a million inputs are not a million futures."""
+    """Keep a bounded number of chunks in flight, so a million inputs are not a million futures
+    (a worker alone, whose death must be its job's, gets one job at a time)."""
     while queue and len(pending) < window:
-        job = queue.pop()
-        pending[pool.submit(work, job)] = job
+        size = _chunk_size(len(queue), workers) if window > 1 else 1
+        chunk = [queue.pop() for _ in range(min(size, len(queue)))]
+        pending[pool.submit(_run_chunk, work, chunk)] = chunk

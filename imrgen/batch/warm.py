@@ -16,6 +16,9 @@ from .fingerprint import (
 )
 
 _WARMED: set[tuple[str, bool, str | None]] = set()
+# The requests already warmed in full (not before a fork): run_job asks again before every job,
+# and working out each format's engine again reads the family files (several ms a letter).
+_DONE: set[tuple[tuple[str, ...], bool, str | None]] = set()
 
 
 def tiny_case(edition: Edition) -> Case:
@@ -49,6 +52,9 @@ def warm(
     Typst's compiler starts threads of its own, which a forked child does not have: a worker
     forked from a process that has run it would wait for them forever. So `before_fork` warms
     everything but a Typst PDF, which each worker then warms for itself."""
+    asked = (tuple(formats), public, engine)
+    if asked in _DONE:
+        return
     with contextlib.suppress(Exception):
         readers()
     options = RenderOptions(engine=engine)
@@ -63,12 +69,14 @@ def warm(
                 if public:
                     case = _redact_function()(case)
                 get_writer(fmt).write(case, options)
+    if not before_fork:
+        _DONE.add(asked)
 
 
 def _engine_of(fmt: str, case: Case, options: RenderOptions) -> str | None:
     if fmt != "pdf":
         return None
-    from ..writers.pdf import engine_for
+    from ..writers.pdf_writer import engine_for
 
     return engine_for(case, options)
 

@@ -22,7 +22,7 @@ from ..letter import caches
 from ..letter.caches import RenderCache
 from ..letter.templates import TemplateSet
 from ..writers import RenderOptions, get_writer
-from ..writers.pdf import PdfWriter, engine_for
+from ..writers.pdf_writer import PdfWriter, engine_for
 from .events import EventHub
 from .images import PAGE_SCALE, png_pages
 from .watcher import page_worker, watch

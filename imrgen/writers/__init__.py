@@ -84,7 +84,7 @@ WRITERS = {
     "docx": "docx:DocxWriter",
     "html": "html:HtmlWriter",
     "md": "md:MarkdownWriter",
-    "pdf": "pdf:PdfWriter",
+    "pdf": "pdf_writer:PdfWriter",
     "txt": "txt:TextWriter",
 }
 

@@ -10,7 +10,7 @@ import mimetypes
 import re
 import threading
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -31,11 +31,20 @@ from ..letter.caches import DEFAULT_CACHE, STYLES, RenderCache
 from ..letter.i18n import translations
 from ..letter.look import Look, forget_looks, load_look, print_css
 from ..letter.templates import TemplateSet
-from . import ENGINES, RenderOptions, letter_html
+from . import RenderOptions, letter_html
 
-VARIANTS = ("pdf/ua-1", "pdf/a-3b")
-# Dates when a case has no decision date: the zip epoch, as the docx writer uses.
-FIXED_EPOCH = date(1980, 1, 1)
+# The engine-neutral half of the PDF writer lives in pdf_writer (which loads this module only
+# when a letter goes to WeasyPrint); its names stay importable from here.
+from .pdf_writer import (  # noqa: F401
+    FIXED_EPOCH,
+    VARIANTS,
+    PdfWriter,
+    default_engine,
+    engine_for,
+    fixed_moment,
+    header_cell_id,
+)
+
 PRODUCER = "imrgen"
 
 
@@ -260,12 +269,6 @@ def _pdf_date(day: date) -> str:
     return f"{day.isoformat()}T00:00:00Z"
 
 
-def fixed_moment(case: Case) -> datetime:
-    """The one date a letter's file carries: its decision date (or the fixed epoch)."""
-    day = case.header.decision_date or FIXED_EPOCH
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)
-
-
 def _attachment(case: Case, moment: datetime) -> weasyprint.Attachment:
     """The case as JSON, less its parties: the letter names no one, and neither does its file."""
     return weasyprint.Attachment(
@@ -416,23 +419,6 @@ def scope_header_cells(pdf: pydyf.PDF) -> None:
             if cell.get("S") == "/TH":
                 scope = "/Row" if str(cell.get("ID")) in named else "/Column"
                 cell.setdefault("A", pydyf.Dictionary({"O": "/Table"}))["Scope"] = scope
-
-
-def header_cell_id(number: int) -> str:
-    """The ID of the header table's n-th named cell, in both engines: "header-a", "header-z",
-    "header-ba" for 0, 25, 26. Letters, not digits: the leak check reads runs of digits in a
-    PDF's strings ("48-1-0") as dates."""
-    return f"header-{_letters(number)}"
-
-
-def _letters(number: int) -> str:
-    """0 -> "a", 25 -> "z", 26 -> "ba": a name without digits."""
-    out = ""
-    while True:
-        number, rest = divmod(number, 26)
-        out = chr(97 + rest) + out
-        if not number:
-            return out
 
 
 def name_header_cells(pdf: pydyf.PDF) -> None:
@@ -625,28 +611,6 @@ def _finish(document: weasyprint.Document, pdf: pydyf.PDF, gap: float) -> None:
     relate_attachments(pdf)
 
 
-def _unknown(what: str, name: str, available: tuple[str, ...]) -> RenderError:
-    return RenderError(f"unknown PDF {what} '{name}'; available: {', '.join(available)}")
-
-
-def default_engine(options: RenderOptions, family: str) -> str:
-    """Typst for a family imrgen ships (about six times faster, the same lines: see
-    bench/bench_engines.py and tests/test_typst.py); WeasyPrint for a designer's own family,
-    whose look is its CSS, which only WeasyPrint reads."""
-    from .typst import ships_typst_layout
-
-    return "typst" if ships_typst_layout(options.templates, family) else "weasyprint"
-
-
-def engine_for(case: Case, options: RenderOptions) -> str:
-    """The engine that lays out this letter: the one asked for, else the family's default."""
-    if options.engine is not None:
-        if options.engine not in ENGINES:
-            raise _unknown("engine", options.engine, ENGINES)
-        return options.engine
-    return default_engine(options, options.family or case.edition.value)
-
-
 class WeasyPrintEngine:
     """The letter's HTML and the stylesheet generated from its look through WeasyPrint. Its
     caches (the font configuration, parsed stylesheets, the fetcher) live in this module;
@@ -701,49 +665,3 @@ class WeasyPrintEngine:
             cause = exc.__cause__ or exc
             raise RenderError(f"{case.stem}: {cause}") from None
         return data
-
-
-class PdfWriter:
-    """The PDF writer: one letter, laid out by one of two engines, which it owns (with their
-    caches: forget() clears them)."""
-
-    name = "pdf"
-    suffix = ".pdf"
-    media_type = "application/pdf"
-
-    def __init__(self) -> None:
-        from .typst import TypstEngine
-
-        self.engines: dict[str, TypstEngine | WeasyPrintEngine] = {
-            "typst": TypstEngine(),
-            "weasyprint": WeasyPrintEngine(),
-        }
-        # Each (template set, family)'s default engine: finding it reads the family files.
-        self._defaults: dict[tuple[TemplateSet, str], str] = {}
-
-    def forget(self, cache: RenderCache = DEFAULT_CACHE) -> None:
-        """Drop what the engines keep between letters (the styles parsed into `cache`, compiled
-        layouts) and the families' default engines."""
-        self._defaults = {}
-        for engine in self.engines.values():
-            if isinstance(engine, WeasyPrintEngine):
-                engine.forget(cache)
-            else:
-                engine.forget()
-
-    def engine_name(self, case: Case, options: RenderOptions) -> str:
-        """engine_for, with each family's default worked out once."""
-        if options.engine is not None:
-            return engine_for(case, options)
-        key = (options.templates, options.family or case.edition.value)
-        found = self._defaults.get(key)
-        if found is None:
-            found = self._defaults[key] = engine_for(case, options)
-        return found
-
-    def write(self, case: Case, options: RenderOptions) -> bytes:
-        variant = options.pdf.variant
-        if variant not in VARIANTS:
-            raise _unknown("variant", variant, VARIANTS)
-        engine = self.engines[self.engine_name(case, options)]
-        return engine.write(case, options, variant, fixed_moment(case))

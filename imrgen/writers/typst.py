@@ -11,7 +11,7 @@ import io
 import json
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -29,7 +29,7 @@ from ..letter.i18n import translations
 from ..letter.templates import STYLES_DIR, TEMPLATES_DIR, TemplateSet
 from . import RenderOptions, letter_html
 from .look_values import look_values
-from .pdf import header_cell_id
+from .pdf_writer import header_cell_id
 
 LAYOUT = "letter.typ"
 PRODUCER = "imrgen"
@@ -81,25 +81,36 @@ def typst_look(templates: TemplateSet, family: str) -> dict[str, Any]:
 _INNER_PUNCTUATION = re.compile(r"[^\w\s](?=\S|\u00a0)")
 _HYPHEN_BREAK = re.compile(r"(?<=[^\W_])-(?=[^\W_])")
 _HYPHEN_SPACE = re.compile(r"(?<=[^\W_])- (?=[^\W_])")
+_SLASH_BREAK = re.compile(r"/(?=\S)")
 
 
 def _tokens(text: str, hyphens: bool, slashes: bool) -> list[tuple[str, bool]]:
-    """Words and spaces; (piece, True) is a piece that must stay whole."""
+    """The text as (piece, True), a piece that must stay whole, and (text, False), words and
+    spaces that may break at their spaces. Neighbouring words and spaces are one plain piece:
+    Typst breaks the lines and writes the file alike, with far fewer pieces to lay out."""
+    if not _INNER_PUNCTUATION.search(text):  # no word with punctuation inside
+        return [(text, False)] if text else []
     out: list[tuple[str, bool]] = []
-    for token in re.split(r"( )", text):
-        if not token:
+    plain: list[str] = []  # the words and spaces since the last whole piece
+    for number, word in enumerate(text.split(" ")):
+        if number:
+            plain.append(" ")
+        if not _INNER_PUNCTUATION.search(word):
+            plain.append(word)
             continue
-        if not _INNER_PUNCTUATION.search(token):
-            out.append((token, False))
-            continue
-        cuts = [m.end() for m in _HYPHEN_BREAK.finditer(token)] if hyphens else []
+        if plain:
+            out.append(("".join(plain), False))
+            plain = []
+        cuts = [m.end() for m in _HYPHEN_BREAK.finditer(word)] if hyphens else []
         if slashes:
-            cuts += [m.end() for m in re.finditer(r"/(?=\S)", token)]
+            cuts += [m.end() for m in _SLASH_BREAK.finditer(word)]
         start = 0
         for cut in sorted(set(cuts)):
-            out.append((token[start:cut], True))
+            out.append((word[start:cut], True))
             start = cut
-        out.append((token[start:], True))
+        out.append((word[start:], True))
+    if plain and any(plain):
+        out.append(("".join(plain), False))
     return out
 
 
@@ -446,7 +457,7 @@ def finish(
 ) -> bytes:
     """Typst's PDF with what only pikepdf can add; `attached_on` dates the attached case."""
     pdf = pikepdf.open(io.BytesIO(data))
-    _set_creator(pdf)
+    versioned = _set_creator(pdf)
     _set_font_heights(pdf, look)
     _set_page_bodies(pdf, look)
     rows = [b["rows"] for b in blocks if b["kind"] == "table"]
@@ -455,7 +466,15 @@ def finish(
     if attached_on is not None:
         _relate_attachments(pdf, attached_on)
     out = io.BytesIO()
-    pdf.save(out, deterministic_id=True, compress_streams=True, linearize=False)
+    # The XMP already names the PDF version written (none of the edits above needs a newer
+    # one): pikepdf need not parse and write the packet again to say so.
+    pdf.save(
+        out,
+        deterministic_id=True,
+        compress_streams=True,
+        linearize=False,
+        fix_metadata_version=not versioned,
+    )
     return out.getvalue()
 
 
@@ -465,41 +484,63 @@ def _set_element_pages(pdf: pikepdf.Pdf) -> None:
     WeasyPrint's do, and a checker that locates elements by page (outloud's TBL-014 on the
     header's ruled grid) finds the table where its cells are."""
 
-    def first_page(element: pikepdf.Dictionary) -> Any:
-        if "/Pg" in element:
-            return element["/Pg"]
+    def fill(element: pikepdf.Dictionary) -> Any:
+        """The element's page (its own /Pg, else its first content's), given to every
+        structure element under it that has none; one pass over the tree."""
+        own = element.get("/Pg")
+        found = None
         for kid in _kids(element):
             if isinstance(kid, pikepdf.Dictionary):
-                found = first_page(kid)
-                if found is not None:
-                    if "/S" in kid and "/Pg" not in kid:
-                        kid["/Pg"] = found
-                    return found
-        return None
+                page = fill(kid)
+                if found is None:
+                    found = page
+        if own is not None:
+            return own
+        if found is not None and "/S" in element:
+            element["/Pg"] = found
+        return found
 
     root = pdf.Root.get("/StructTreeRoot")
     if not isinstance(root, pikepdf.Dictionary):
         return
     for element in _elements(root):
-        page = first_page(element)
-        if page is not None and "/Pg" not in element:
-            element["/Pg"] = page
-        stack = list(_elements(element))
-        while stack:
-            child = stack.pop()
-            page = first_page(child)
-            if page is not None and "/Pg" not in child:
-                child["/Pg"] = page
-            stack.extend(_elements(child))
+        fill(element)
 
 
-def _set_creator(pdf: pikepdf.Pdf) -> None:
-    """Typst names itself the creator; the file is imrgen's (Info and XMP must agree)."""
+_CREATOR_TOOL = re.compile(rb"<xmp:CreatorTool>[^<]*</xmp:CreatorTool>")
+_PDF_NAMESPACE = b'xmlns:pdf="http://ns.adobe.com/pdf/1.3/"'
+_DESCRIPTION_END = b"</rdf:Description>"
+
+
+def _set_creator(pdf: pikepdf.Pdf) -> bool:
+    """Typst names itself the creator; the file is imrgen's (Info and XMP must agree).
+
+    Typst's XMP packet is one rdf:Description with the pdf namespace declared and no
+    pdf:Producer: the two values are written into its text directly (parsing and writing the
+    packet again through pikepdf's metadata editor costs more than the rest of the finishing
+    together). A packet of any other shape goes through that editor. True when the packet
+    names the file's PDF version as it will be saved."""
     pdf.docinfo["/Creator"] = PRODUCER
     pdf.docinfo["/Producer"] = PRODUCER
+    stream = pdf.Root.get("/Metadata")
+    if isinstance(stream, pikepdf.Stream) and "/Filter" not in stream:
+        xmp = stream.read_bytes()
+        tool = f"<xmp:CreatorTool>{PRODUCER}</xmp:CreatorTool>".encode()
+        edited, tools = _CREATOR_TOOL.subn(tool, xmp)
+        if (
+            tools == 1
+            and xmp.count(_DESCRIPTION_END) == 1
+            and _PDF_NAMESPACE in xmp
+            and b"pdf:Producer" not in xmp
+        ):
+            producer = f"<pdf:Producer>{PRODUCER}</pdf:Producer>".encode()
+            stream.write(edited.replace(_DESCRIPTION_END, producer + _DESCRIPTION_END))
+            version = f"<pdf:PDFVersion>{pdf.pdf_version}</pdf:PDFVersion>".encode()
+            return version in xmp
     with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
         meta["xmp:CreatorTool"] = PRODUCER
         meta["pdf:Producer"] = PRODUCER
+    return False
 
 
 def _set_font_heights(pdf: pikepdf.Pdf, look: dict[str, Any]) -> None:
@@ -577,15 +618,19 @@ def _page_blocks(pdf: pikepdf.Pdf) -> list[tuple[tuple[int, int] | None, tuple[i
             element = parent
         return None
 
+    def first_block(refs: Iterable[Any]) -> tuple[int, int] | None:
+        """The block of the first of these references that has one (only the first and the
+        last content of a page count: the others are never looked up)."""
+        return next((b for b in map(block_of, refs) if b is not None), None)
+
     for each in pdf.pages:
         key = each.obj.get("/StructParents")
         refs = owners.get(int(key)) if key is not None else None
         if not isinstance(refs, pikepdf.Array) or len(refs) == 0:
             out.append((None, None))
             continue
-        elements = [block_of(ref) for ref in refs]
-        found = [e for e in elements if e is not None]
-        out.append((found[0], found[-1]) if found else (None, None))
+        items = list(refs)
+        out.append((first_block(items), first_block(reversed(items))))
     return out
 
 
