@@ -22,7 +22,7 @@ import imrgen
 from imrgen.case.model import Case
 from imrgen.signing import SignOptions, load_key, sign
 from imrgen.writers import PdfOptions, RenderOptions
-from imrgen.writers.pdf import VARIANTS
+from imrgen.writers.pdf_writer import VARIANTS
 
 # Each engine as the RenderOptions fields that select it; another engine adds a line here.
 ENGINES: dict[str, dict[str, Any]] = {

@@ -24,7 +24,7 @@ from imrgen.cli import main
 from imrgen.errors import RenderError
 from imrgen.letter.templates import TEMPLATES_DIR, TemplateSet
 from imrgen.writers import PdfOptions, RenderOptions
-from imrgen.writers.pdf import default_engine, engine_for
+from imrgen.writers.pdf_writer import default_engine, engine_for
 from imrgen.writers.typst import LAYOUT, letter_blocks, typst_look
 
 EXAMPLE = EXAMPLES / "CM16-0213037.yaml"

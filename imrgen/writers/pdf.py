@@ -29,21 +29,10 @@ from ..case.model import Case
 from ..errors import RenderError
 from ..letter.caches import DEFAULT_CACHE, STYLES, RenderCache
 from ..letter.i18n import translations
-from ..letter.look import Look, forget_looks, load_look, print_css
+from ..letter.look import Look, load_look, print_css
 from ..letter.templates import TemplateSet
 from . import RenderOptions, letter_html
-
-# The engine-neutral half of the PDF writer lives in pdf_writer (which loads this module only
-# when a letter goes to WeasyPrint); its names stay importable from here.
-from .pdf_writer import (  # noqa: F401
-    FIXED_EPOCH,
-    VARIANTS,
-    PdfWriter,
-    default_engine,
-    engine_for,
-    fixed_moment,
-    header_cell_id,
-)
+from .pdf_writer import forget_styles, header_cell_id
 
 PRODUCER = "imrgen"
 
@@ -202,13 +191,6 @@ def _parse_stylesheets(
         )
         for text in texts
     )
-
-
-def forget_styles(cache: RenderCache = DEFAULT_CACHE) -> None:
-    """Forget the stylesheets parsed into `cache` and the looks they came from (a designer
-    saved one)."""
-    cache.forget(STYLES)
-    forget_looks()
 
 
 def _footer_css(lang: str) -> str:

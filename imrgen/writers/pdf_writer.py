@@ -47,6 +47,13 @@ def _letters(number: int) -> str:
             return out
 
 
+def forget_styles(cache: RenderCache = DEFAULT_CACHE) -> None:
+    """Forget the stylesheets parsed into `cache` and the looks they came from (a designer
+    saved one)."""
+    cache.forget(STYLES)
+    forget_looks()
+
+
 def _unknown(what: str, name: str, available: tuple[str, ...]) -> RenderError:
     return RenderError(f"unknown PDF {what} '{name}'; available: {', '.join(available)}")
 
@@ -113,9 +120,8 @@ class PdfWriter:
             self._typst.forget()
         if self._weasyprint is not None:
             self._weasyprint.forget(cache)
-        else:  # what WeasyPrintEngine.forget drops besides its fetcher
-            cache.forget(STYLES)
-            forget_looks()
+        else:
+            forget_styles(cache)
 
     def engine_name(self, case: Case, options: RenderOptions) -> str:
         """engine_for, with each family's default worked out once."""
