@@ -63,7 +63,7 @@ def local_results(
         try:
             pending: dict[Future[list[InputResult]], list[Job]] = {}
             window = 1 if alone else workers * 2  # chunks in flight
-            _fill(pool, pending, source, window, work, 1 if alone else workers)
+            _fill(pool, pending, source, window, work, workers)
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
@@ -79,7 +79,7 @@ def local_results(
                         broken.extend(chunk)
                     pending.clear()
                     break
-                _fill(pool, pending, source, window, work, 1 if alone else workers)
+                _fill(pool, pending, source, window, work, workers)
         finally:
             # cancel_futures: a batch stopped early (a full disk) starts nothing more
             pool.shutdown(wait=True, cancel_futures=True)

@@ -212,9 +212,9 @@ def _body_lines(
             left, _, _, top = textpage.get_charbox(first, loose=True)
             _, _, right, _ = textpage.get_charbox(last, loose=True)
             inside = bottom_edge - 1 <= baseline <= top_edge + 1 and left >= left_edge - 1
-            words = "".join(text[i] for i in current).replace(_LINE_END_HYPHEN, "-")
-            word, space = _measures(textpage, text, first, last)
             if inside:
+                words = "".join(text[i] for i in current).replace(_LINE_END_HYPHEN, "-")
+                word, space = _measures(textpage, text, first, last)
                 out.append(
                     Line(words, top, baseline, left, right, page, top_edge, word, space, right_edge)
                 )
