@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         Organization,
         Priority,
         Reviewer,
+        Section,
         Statement,
     )
     from .errors import CaseError, ImrgenError, ParseError, Problem, RenderError, UnknownFormatError
@@ -65,6 +66,7 @@ _LAZY = {
             "Organization",
             "Priority",
             "Reviewer",
+            "Section",
             "Statement",
         ],
         ".case.model",
@@ -112,6 +114,7 @@ __all__ = [
     "RenderError",
     "RenderOptions",
     "Reviewer",
+    "Section",
     "Statement",
     "UnknownFormatError",
     "batch",

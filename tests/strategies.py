@@ -212,4 +212,5 @@ def case(draw: st.DrawFn) -> imrgen.Case:
         ),
         summary=draw(st.lists(PARAGRAPH, min_size=1, max_size=3)),
         items=draw(st.lists(item(), min_size=1, max_size=4)),
+        page_breaks_before=draw(st.lists(st.sampled_from(list(imrgen.Section)), max_size=2)),
     )

@@ -27,14 +27,14 @@ OPTIONS = RenderOptions(embed_data=False)
 PDF_FLOORS = {
     "lines_identical": 0.998,
     "letters_lines_identical": 0.95,
-    "letters_pages_identical": 0.8,
+    "letters_pages_identical": 0.95,
     "letters_same_page_count": 1.0,
 }
 DOCX_SAMPLE = 6  # letters laid out by LibreOffice (one soffice run: some 10 s)
 DOCX_FLOORS = {
     "lines_identical": 1.0,
     "letters_lines_identical": 1.0,
-    "letters_pages_identical": 0.83,
+    "letters_pages_identical": 1.0,
     "letters_same_page_count": 1.0,
 }
 

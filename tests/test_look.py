@@ -93,6 +93,46 @@ def test_one_value_changes_the_pdf_and_the_docx(tmp_path: Path, example: Case, e
     assert normal.font.size.pt == 13.5
 
 
+def _summary_drop(data: bytes) -> float:
+    """How far below the last credential line the clinical case summary's heading sits."""
+    from layout import poppler_lines
+
+    lines = poppler_lines(data, whole=True)
+    at = next(i for i, line in enumerate(lines) if line.text == "CLINICAL CASE SUMMARY")
+    return round(lines[at].bottom - lines[at - 1].bottom, 2)
+
+
+@pytest.mark.parametrize("engine", ["typst", "weasyprint"])
+def test_a_letter_of_several_items_sets_its_summary_lower(
+    tmp_path: Path, example: Case, engine: str
+) -> None:
+    """The published letters that decide several items came from a Word template that sets the
+    clinical case summary 6.84 pt lower: one look value, in both PDF engines and the DOCX."""
+    assert len(example.items) > 1
+    one = example.model_copy(update={"items": example.items[:1]})
+    space = load_look(DEFAULT_TEMPLATES, "2015").several_items_summary_space
+    assert space == 6.84
+    templates = template_set(_family(tmp_path, "several_items_summary_space: 20\n"))
+    options = RenderOptions(embed_data=False, engine=engine)
+    other = RenderOptions(templates=templates, family="big", embed_data=False, engine=engine)
+    pdf = get_writer("pdf")
+    single = _summary_drop(pdf.write(one, options))
+    assert _summary_drop(pdf.write(example, options)) == pytest.approx(single + space, abs=0.05)
+    assert _summary_drop(pdf.write(one, other)) == single
+    assert _summary_drop(pdf.write(example, other)) == pytest.approx(single + 20, abs=0.05)
+
+    def before(case: Case, opts: RenderOptions) -> float | None:
+        document = docx.Document(io.BytesIO(get_writer("docx").write(case, opts)))
+        heading = next(p for p in document.paragraphs if p.text == "CLINICAL CASE SUMMARY")
+        found = heading.paragraph_format.space_before
+        return None if found is None else found.pt
+
+    heading_space = load_look(DEFAULT_TEMPLATES, "2015").heading.space_before
+    assert before(one, options) is None  # the heading style's own space
+    assert before(example, options) == pytest.approx(heading_space + space, abs=0.05)
+    assert before(example, other) == pytest.approx(heading_space + 20, abs=0.05)
+
+
 def test_the_stylesheet_comes_from_the_look(tmp_path: Path) -> None:
     templates = template_set(_family(tmp_path, "header_table:\n  shading: ABCDEF\n"))
     assert "#ABCDEF" in print_css(templates, "big", "public-body")

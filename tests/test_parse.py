@@ -14,7 +14,7 @@ import imrgen
 from imrgen.case.embedding import ATTACHMENT_NAME, case_to_json
 from imrgen.readers import readers
 from imrgen.readers.extract import split_sections
-from imrgen.readers.text import join_lines, paragraphs_from_text
+from imrgen.readers.text import is_word_extraction, join_lines, paragraphs_from_text
 
 
 @pytest.mark.parametrize("path", REAL_LETTERS, ids=letter_id)
@@ -476,3 +476,59 @@ def test_a_reviewer_label_run_into_the_sentence_before_is_read() -> None:
     assert case.organization.short_name == "MAXIMUS"
     part = case.items[0].claims_administrator_basis.mtus[0].part
     assert part == "Chronic Pain Medical Treatment"
+
+
+# The published page body ends where a line's descent reaches 720 pt from the top (72 pt
+# margins); poppler's yMax is a line's baseline plus its descent.
+PAGE_BODY_END = 720.0
+HEADING_STEP = 27.96  # from a paragraph's last line to the heading under it (an empty line)
+
+
+def test_a_heading_that_starts_a_page_it_did_not_need_to_is_a_page_break(
+    parsed_letters: dict[Path, imrgen.Case], tmp_path: Path
+) -> None:
+    """A published heading that starts a page although the page before had room for it (Word
+    kept it with the next paragraph there, in some letters' documents) is a page break the case
+    records; one that did not fit records none. Checked with poppler, not imrgen's reader."""
+    from layout import cached_poppler_lines
+
+    moved, full = [], []
+    for path in CORPUS:
+        lines = cached_poppler_lines(path, tmp_path)
+        at = next(i for i, ln in enumerate(lines) if ln.text.startswith("IMR ISSUES"))
+        heading, before = lines[at], lines[at - 1]
+        breaks = parsed_letters[path].page_breaks_before
+        if heading.page == before.page:
+            assert breaks == [], path.stem
+            continue
+        would_end = before.bottom + HEADING_STEP
+        if would_end <= PAGE_BODY_END - 1:
+            moved.append(path.stem)
+            assert breaks == [imrgen.Section.ISSUES], path.stem
+        else:
+            full.append(path.stem)
+            assert breaks == [], path.stem
+    assert len(moved) >= 5 and len(full) >= 3, (moved, full)
+
+
+def test_a_form_feed_is_a_page_break_in_imrgen_text_only(
+    parsed_letters: dict[Path, imrgen.Case],
+) -> None:
+    """In text extracted from Word's PDFs (the seeds' form) a form feed is where a page ended,
+    wherever that was; in imrgen's txt a line of one form feed is a page break the case has."""
+    seed = next(p for p in SEEDS if is_word_extraction(p.read_text(encoding="utf-8").split("\n")))
+    text = seed.read_text(encoding="utf-8")
+    heading = next(ln for ln in text.split("\n") if ln.strip().startswith("IMR ISSUES"))
+    paged = text.replace(heading, "\f" + heading, 1)
+    assert paged != text
+    assert imrgen.parse("seed.txt", data=paged.encode()).page_breaks_before == []
+    assert parsed_letters[seed].page_breaks_before == []
+
+    case = imrgen.load_case(EXAMPLES / "CM16-0213037.yaml")
+    own = imrgen.render(case, "txt").decode()
+    heading = "IMR ISSUES, DECISIONS AND RATIONALES"
+    assert "\f" not in own
+    marked = own.replace(heading, "\f\n\n" + heading)
+    assert imrgen.parse("own.txt", data=marked.encode()).page_breaks_before == [
+        imrgen.Section.ISSUES
+    ]

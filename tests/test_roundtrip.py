@@ -69,3 +69,22 @@ def test_generated_cases_round_trip(fmt: str, case: imrgen.Case) -> None:
 @given(case=cases())
 def test_generated_cases_round_trip_through_layout(fmt: str, case: imrgen.Case) -> None:
     assert roundtrip(case, fmt) == case
+
+
+@pytest.mark.parametrize(
+    ("fmt", "engine"), [(fmt, "typst") for fmt in READABLE] + [("pdf", "weasyprint")]
+)
+def test_page_breaks_the_case_asks_for_read_back(fmt: str, engine: str) -> None:
+    """A section the case starts on a new page: every format prints the break and reads it
+    back from its text alone (the PDF from where its pages break, with either engine)."""
+    from conftest import EXAMPLES
+
+    case = imrgen.load_case(EXAMPLES / "CM16-0213037.yaml")
+    assert case.page_breaks_before == []
+    options = imrgen.RenderOptions(embed_data=False, engine=engine)
+    for breaks in (["summary"], ["issues"], ["summary", "issues"]):
+        paged = case.model_copy(update={"page_breaks_before": [imrgen.Section(b) for b in breaks]})
+        data = imrgen.render(paged, fmt, options)
+        back = imrgen.parse(f"letter{imrgen.get_writer(fmt).suffix}", data=data)
+        assert back == paged, breaks
+        assert [s.value for s in back.page_breaks_before] == breaks

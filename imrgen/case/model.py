@@ -24,9 +24,9 @@ CASE_NUMBER_PATTERN = r"^CM[0-9]{2}-[0-9]{7}$"
 # Characters that XML 1.0 (so DOCX, XMP, HTML) cannot carry: C0 controls but tab and line
 # breaks, surrogates, and the non-characters U+FFFE and U+FFFF; and the soft hyphen, which a
 # printed letter never shows, so no reader could give it back.
-# (U+E000 and U+E001 are the readers' tokens for a typed line break and a printed space beyond
-# one: see TYPED_BREAK.)
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\xad\ud800-\udfff\ue000\ue001\ufffe\uffff]")
+# (U+E000 to U+E002 are the readers' tokens for a typed line break, a printed space beyond one
+# and a page break: see TYPED_BREAK.)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\xad\ud800-\udfff\ue000-\ue002\ufffe\uffff]")
 
 
 def normalize_space(value: str) -> str:
@@ -54,6 +54,10 @@ TYPED_BREAK = "\ue000"
 # And each space a letter prints beyond one between two words (a double space after a full
 # stop), glued to the word before it: the case records the run of spaces.
 EXTRA_SPACE = "\ue001"
+# And a page break that the letter has where its layout would not have made one (a heading
+# that starts a page although the page before had room for it): a paragraph of its own, right
+# before the heading; the case records the section that starts a page (Case.page_breaks_before).
+PAGE_BREAK = "\ue002"
 
 _SPACES = re.compile(r" {2,}")
 _OTHER_SPACE = re.compile(r"\s+")
@@ -114,6 +118,18 @@ class Statement(StrEnum):
     NO_EVIDENCE = "no-evidence"  # "... did not cite any medical evidence for its decision."
     NOT_MTUS = "not-mtus"  # "... did not base their decision on the MTUS."
     OUTSIDE_MTUS = "outside-mtus"  # "... based their decision on recommendation(s) outside of ..."
+
+
+class Section(StrEnum):
+    """The sections of a letter after its first page's, in order: each may start a new page."""
+
+    SUMMARY = "summary"  # "CLINICAL CASE SUMMARY"
+    ISSUES = "issues"  # "IMR ISSUES, DECISIONS AND RATIONALES"
+
+
+def _in_order(sections: list[Section]) -> list[Section]:
+    """Each section once, in the letter's order: the same breaks are the same case."""
+    return [s for s in Section if s in sections]
 
 
 class _Model(BaseModel):
@@ -351,6 +367,12 @@ class Case(_Model):
     summary: Paragraphs
     items: Annotated[list[DisputedItem], Field(min_length=1)]
     parties: Parties | None = None
+    page_breaks_before: Annotated[list[Section], AfterValidator(_in_order)] = Field(
+        default_factory=list,
+        description="The sections whose heading starts a new page, as a letter may have it"
+        " (a page break typed before the heading, or Word keeping the heading with the next"
+        " paragraph); the layout breaks every other page itself.",
+    )
 
     @model_validator(mode="after")
     def _edition_fits_reviewer(self) -> Case:

@@ -60,6 +60,8 @@ summary:  # the case summary: one entry per paragraph
 
 items:  # the disputed items/services, one entry each
 {items}
+page_breaks_before: []  # sections that start a new page: summary, issues
+
 parties:  # the full letter's addressees; never in the public letter. Every field is optional.
   employee:  # the injured worker
     name: null

@@ -109,6 +109,9 @@ class Look(_Frozen):
     heading: Heading
     subheading: Heading
     title: Heading
+    # More space above the clinical case summary's heading in a letter that decides several
+    # items (the templates mark that heading "several-items").
+    several_items_summary_space: Points
     label_bold: bool
     credential_label_bold: bool
     decision_bold: bool

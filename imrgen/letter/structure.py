@@ -11,6 +11,8 @@ import lxml.etree
 import lxml.html
 
 Kind = Literal["field", "title", "heading", "subheading", "para"]
+# The class of a heading that starts a new page (Case.page_breaks_before).
+NEW_PAGE = "new-page"
 
 
 @dataclass(frozen=True)
@@ -102,8 +104,9 @@ def _blocks(root: lxml.html.HtmlElement) -> list[Block]:
             value = _text(cell) if cell is not None else ""
             out.append(Block("field", value, _text(element)))
         elif tag == "h1":
-            kind: Kind = "title" if "title" in (element.get("class") or "").split() else "heading"
-            out.append(Block(kind, _text(element)))
+            classes = tuple((element.get("class") or "").split())
+            kind: Kind = "title" if "title" in classes else "heading"
+            out.append(Block(kind, _text(element), classes=classes))
         elif tag == "h2":
             decision = element.find("span[@class='decision']")
             plain = _text(decision) if decision is not None and not decision.tail else ""

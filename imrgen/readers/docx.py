@@ -19,7 +19,7 @@ from docx.oxml.ns import qn
 from lxml import etree
 
 from ..case.embedding import case_from_json
-from ..case.model import EXTRA_SPACE, TYPED_BREAK, Case, mark_spaces
+from ..case.model import EXTRA_SPACE, PAGE_BREAK, TYPED_BREAK, Case, mark_spaces
 from ..errors import ParseError
 from .extract import extract
 
@@ -142,14 +142,35 @@ def _blocks(container: Any) -> Iterator[Any]:
             yield element
 
 
+_PAGE_BREAK_BEFORE = f"{qn('w:pPr')}/{qn('w:pageBreakBefore')}"
+_OFF = {"0", "false", "off"}
+
+
+def _page_breaks(paragraph: Any) -> tuple[bool, bool]:
+    """Whether a page break comes before and after the paragraph's text: its own "page break
+    before", a page break typed before its first text (Ctrl+Enter), or one after its text."""
+    flag = paragraph.find(_PAGE_BREAK_BEFORE)
+    before = flag is not None and flag.get(qn("w:val"), "true") not in _OFF
+    after = False
+    seen_text = False
+    for node in paragraph.iter(_W_T, _W_BR):
+        if node.tag == _W_T and (node.text or "").strip():
+            seen_text = True
+        elif node.tag == _W_BR and node.get(_W_TYPE) == "page":
+            after = after or seen_text
+            before = before or not seen_text
+    return before, after
+
+
 def document_paragraphs(doc: Document) -> list[str]:
-    """The body's paragraphs in reading order, tables row by row; empty ones left out."""
+    """The body's paragraphs in reading order, tables row by row; empty ones left out. A page
+    break is a paragraph of its own (model.PAGE_BREAK)."""
     out: list[str] = []
     for element in _blocks(doc.element.body):
         if element.tag == _W_P:
             text = _text(element)
-            if text:
-                out.append(text)
+            before, after = _page_breaks(element)
+            out += [PAGE_BREAK] * before + ([text] if text else []) + [PAGE_BREAK] * after
         else:
             for row in element.iterchildren(_W_TR):
                 out.extend(_row_paragraphs(row))
@@ -163,6 +184,7 @@ def text_digest(doc: Document) -> str:
     words = (
         " ".join(p.replace(TYPED_BREAK, " ").replace(EXTRA_SPACE, "").split())
         for p in document_paragraphs(doc)
+        if p != PAGE_BREAK
     )
     return hashlib.sha256("\n".join(words).encode("utf-8")).hexdigest()
 

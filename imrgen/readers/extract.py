@@ -15,7 +15,16 @@ from typing import Any, ClassVar
 
 from pydantic import ValidationError
 
-from ..case.model import EXTRA_SPACE, TYPED_BREAK, Case, Edition, GuidelineBasis, Statement
+from ..case.model import (
+    EXTRA_SPACE,
+    PAGE_BREAK,
+    TYPED_BREAK,
+    Case,
+    Edition,
+    GuidelineBasis,
+    Section,
+    Statement,
+)
 from ..errors import ParseError
 from ..letter.i18n import languages, parse_numeric_date, translations
 
@@ -302,6 +311,9 @@ def extract(paragraphs: list[str], source: str = "<letter>") -> Case:
     how_title, summary_title, issues_title = (
         wording.titles[k] for k in ("how", "summary", "issues")
     )
+    paragraphs, breaks = _page_breaks(
+        paragraphs, {summary_title.upper(): Section.SUMMARY, issues_title.upper(): Section.ISSUES}
+    )
     how = _find(paragraphs, how_title)
     if how is None:
         raise ParseError(source, f"not an IMR determination: no heading '{how_title}'")
@@ -324,10 +336,33 @@ def extract(paragraphs: list[str], source: str = "<letter>") -> Case:
         "summary": _summary(paragraphs[summary + 1 : issues], wording, source),
         "items": items,
     }
+    if breaks:
+        data["page_breaks_before"] = breaks
     try:
         return Case.model_validate(data)
     except ValidationError as exc:
         raise ParseError.from_validation(source, exc.errors()) from None
+
+
+def _page_breaks(
+    paragraphs: list[str], titles: dict[str, Section]
+) -> tuple[list[str], list[Section]]:
+    """The paragraphs without the readers' page break marks, and the sections whose heading
+    comes right after one. A page break before anything else (the full letter's cover ends in
+    one) is the layout's own."""
+    out: list[str] = []
+    breaks: list[Section] = []
+    after_break = False
+    for paragraph in paragraphs:
+        if paragraph == PAGE_BREAK:
+            after_break = True
+            continue
+        section = titles.get(paragraph.upper())
+        if after_break and section is not None:
+            breaks.append(section)
+        after_break = False
+        out.append(paragraph)
+    return out, breaks
 
 
 def _organization(how_text: str, wording: Wording, source: str) -> str:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..case.model import TYPED_BREAK, Case, mark_spaces
-from ..letter.structure import blocks_from_html
+from ..case.model import PAGE_BREAK, TYPED_BREAK, Case, mark_spaces
+from ..letter.structure import NEW_PAGE, blocks_from_html
 from .extract import extract
 from .text import decode
 
@@ -13,10 +13,12 @@ class HtmlReader:
     suffixes = (".html", ".htm")
 
     def read(self, data: bytes, source: str) -> Case:
-        blocks = blocks_from_html(decode(data, source))
-        # A <br> in a paragraph: a line break typed into it.
-        breaks = f" {TYPED_BREAK} "
-        return extract(
-            [breaks.join(mark_spaces(ln) for ln in b.full_text.split("\n")) for b in blocks],
-            source,
-        )
+        paragraphs: list[str] = []
+        for block in blocks_from_html(decode(data, source)):
+            if NEW_PAGE in block.classes:
+                paragraphs.append(PAGE_BREAK)
+            # A <br> in a paragraph: a line break typed into it.
+            paragraphs.append(
+                f" {TYPED_BREAK} ".join(map(mark_spaces, block.full_text.split("\n")))
+            )
+        return extract(paragraphs, source)

@@ -18,7 +18,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from ..case.embedding import ATTACHMENT_NAME, case_from_json
-from ..case.model import EXTRA_SPACE, TYPED_BREAK, Case, mark_spaces
+from ..case.model import EXTRA_SPACE, PAGE_BREAK, TYPED_BREAK, Case, mark_spaces
 from ..errors import ParseError
 from .extract import extract
 from .text import join_lines
@@ -45,6 +45,10 @@ class Line:
     space: float = 3.0
     # The right edge of the page body, in imrgen's own PDFs (the ArtBox's).
     body_right: float | None = None
+    # The bottom of the page body, in imrgen's own PDFs (the ArtBox's).
+    body_bottom: float | None = None
+    # The line's baseline (in imrgen's own PDFs, `bottom` is the baseline).
+    baseline: float | None = None
 
 
 def pdf_lines(data: bytes, source: str) -> list[Line]:
@@ -91,6 +95,7 @@ def pdf_lines(data: bytes, source: str) -> list[Line]:
                             number,
                             first_word=word,
                             space=space,
+                            baseline=_baseline(textpage, first),
                         )
                     )
             textpage.close()
@@ -216,7 +221,20 @@ def _body_lines(
                 words = "".join(text[i] for i in current).replace(_LINE_END_HYPHEN, "-")
                 word, space = _measures(textpage, text, first, last)
                 out.append(
-                    Line(words, top, baseline, left, right, page, top_edge, word, space, right_edge)
+                    Line(
+                        words,
+                        top,
+                        baseline,
+                        left,
+                        right,
+                        page,
+                        top_edge,
+                        word,
+                        space,
+                        right_edge,
+                        bottom_edge,
+                        baseline,
+                    )
                 )
         current.clear()
 
@@ -257,7 +275,7 @@ def paragraphs_from_lines(lines: list[Line]) -> list[str]:
     right_margin = max((ln.right for ln in lines), default=0.0)
     paragraphs: list[list[str]] = []
     previous: Line | None = None
-    for line in lines:
+    for index, line in enumerate(lines):
         new = previous is None
         if previous is not None:
             if line.page == previous.page:
@@ -268,6 +286,11 @@ def paragraphs_from_lines(lines: list[Line]) -> list[str]:
                     previous.text.rstrip().endswith((".", ":", "?", "!", '"', "\u201d"))
                     and previous.right < right_margin - 36
                 )
+        if previous is not None and _page_break_before(
+            previous, lines[index : index + 2], spacing, WORD_BODY_BOTTOM, WORD_DESCENT
+        ):
+            paragraphs.append([PAGE_BREAK])
+            new = True
         if new:
             paragraphs.append([])
         elif typed_break(previous, line, right_margin):
@@ -324,12 +347,51 @@ NEW_BLOCK_AT_PAGE_TOP_ASCENTS = 1.5
 _HYPHEN_BREAK = re.compile(r"[^\W_]-$")
 
 
+# A page break that the layout did not make: a block of one line (a heading) that starts a page
+# although it would have fitted at the foot of the page before, an empty line (two line steps
+# from the baseline of the page's last line) under it. Word letters laid out as the published
+# ones end their page body 72 pt above the bottom edge and set a line there when its descent
+# (0.216 of Times New Roman's size, its size 1/1.15 of the line step) stays above that; Word
+# moves such a heading to the next page only where the letter says so (a typed page break, or
+# its document keeping the heading with the next paragraph, as 7 of the 65 published letters
+# do and 11 do not: tests/test_parse.py). imrgen's own PDFs end the body at the ArtBox's bottom
+# and a line's box reaches 0.2065 line steps under its baseline (CSS's half leading, 13.8 pt
+# lines of 12 pt type), and they break pages only where the text does not fit or the case says.
+WORD_BODY_BOTTOM = 72.0
+WORD_DESCENT = 0.216 / 1.15
+OWN_DESCENT = 0.2065
+
+
+def _page_break_before(
+    last: Line, block: list[Line], step: float, body_bottom: float, descent: float
+) -> bool:
+    """Whether the block starting with block[0] (block[1], the line after it, if any) starts its
+    page after a page break that the layout did not make (see WORD_BODY_BOTTOM)."""
+    first = block[0]
+    if first.page == last.page or last.baseline is None:
+        return False
+    if len(block) > 1 and block[1].page == first.page:
+        following = block[1]
+        if first.baseline is None or following.baseline is None:
+            return False
+        if first.baseline - following.baseline < 1.25 * step:
+            return False  # a block of more than one line: widows and orphans may move it
+    would_be = last.baseline - 2 * step
+    return would_be - descent * step >= body_bottom - 0.05
+
+
 def paragraphs_from_printed(lines: list[Line]) -> list[str]:
     """Paragraphs of imrgen's own PDFs, by the contract above."""
     ascent = median(line.top - line.bottom for line in lines)
+    steps = [
+        a.bottom - b.bottom
+        for a, b in pairwise(lines)
+        if a.page == b.page and 0 < a.bottom - b.bottom < 1.5 * ascent
+    ]
+    step = median(steps) if steps else 13.8
     paragraphs: list[list[str]] = []
     previous: Line | None = None
-    for line in lines:
+    for index, line in enumerate(lines):
         if previous is None:
             new = True
         elif line.page == previous.page:
@@ -337,6 +399,17 @@ def paragraphs_from_printed(lines: list[Line]) -> list[str]:
         else:
             body_top = line.top if line.body_top is None else line.body_top
             new = body_top - line.bottom > NEW_BLOCK_AT_PAGE_TOP_ASCENTS * ascent
+        if (
+            previous is not None
+            and line.body_bottom is not None
+            and _page_break_before(
+                previous, lines[index : index + 2], step, line.body_bottom, OWN_DESCENT
+            )
+        ):
+            # The heading of a section the case starts on a new page (the reader's contract
+            # puts no empty line above it there).
+            paragraphs.append([PAGE_BREAK])
+            new = True
         if new:
             paragraphs.append([])
         elif typed_break(previous, line, 0.0):

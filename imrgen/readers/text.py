@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 import re
 
-from ..case.model import TYPED_BREAK, Case, mark_spaces
+from ..case.model import PAGE_BREAK, TYPED_BREAK, Case, mark_spaces
 from ..errors import ParseError
 from .extract import extract
 
@@ -14,11 +14,20 @@ def paragraphs_from_text(text: str) -> list[str]:
     """Paragraphs of a text letter. In text extracted from Word's PDFs, a paragraph mark shows as
     a line holding only white space and empty lines are layout noise (page breaks, spacing);
     elsewhere an empty line ends a paragraph."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n").split("\n")
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     word_marks = is_word_extraction(lines)
+    if word_marks:  # a form feed where the extraction found a page, wherever it fell
+        lines = "\n".join(lines).replace("\f", "\n").split("\n")
     paragraphs: list[str] = []
     current: list[str] = []
     for line in lines:
+        if not word_marks and "\f" in line and not line.replace("\f", "").strip():
+            # imrgen's txt and md: a page break the letter has (writers/txt.py).
+            if current:
+                paragraphs.append(join_lines(current))
+                current = []
+            paragraphs.append(PAGE_BREAK)
+            continue
         is_break = (line != "" and not line.strip()) if word_marks else not line.strip()
         if is_break:
             if current:

@@ -406,10 +406,11 @@ def _regular_run(text: str) -> str:
     return _run(text).replace("<w:r>", '<w:r><w:rPr><w:b w:val="0"/></w:rPr>', 1)
 
 
-def _paragraph(style_id: str | None, runs: str = "", spacing: str = "") -> str:
-    """One w:p as XML text. The body is written at python-docx's XML layer (one parse_xml per
-    letter) because its object layer spends milliseconds a letter on style look-ups."""
-    props = (f'<w:pStyle w:val="{style_id}"/>' if style_id else "") + spacing
+def _paragraph(style_id: str | None, runs: str = "", properties: str = "") -> str:
+    """One w:p as XML text (`properties`: w:pPr's children after the style, in schema order).
+    The body is written at python-docx's XML layer (one parse_xml per letter) because its
+    object layer spends milliseconds a letter on style look-ups."""
+    props = (f'<w:pStyle w:val="{style_id}"/>' if style_id else "") + properties
     return f"<w:p>{f'<w:pPr>{props}</w:pPr>' if props else ''}{runs}</w:p>"
 
 
@@ -511,7 +512,11 @@ def _body_xml(letter: Letter, style_ids: dict[str, str], caption: str, look: Loo
         if block.kind == "title":
             parts.append(_paragraph(style_ids[STYLE_TITLE], _run(block.text)))
         elif block.kind == "heading":
-            parts.append(_paragraph(style_ids[STYLE_HEADING], _run(block.text)))
+            props = "<w:pageBreakBefore/>" if "new-page" in block.classes else ""
+            if "several-items" in block.classes:
+                before = look.heading.space_before + look.several_items_summary_space
+                props += f'<w:spacing w:before="{_twips(before)}"/>'
+            parts.append(_paragraph(style_ids[STYLE_HEADING], _run(block.text), props))
         elif block.kind == "subheading":
             runs = _run(block.text)
             if block.plain and block.text.endswith(block.plain) and not look.decision_bold:

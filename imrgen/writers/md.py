@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 from ..case.model import Case
-from ..letter.structure import blocks_from_html
+from ..letter.structure import NEW_PAGE, blocks_from_html
 from . import RenderOptions, letter_html
+from .txt import PAGE_BREAK_LINE
 
 _INLINE = re.compile(r"([\\`*_\[\]<>|~])|(&(?=#?\w+;))")
 _LINE_START = re.compile(r"^(#|=|-|\+|\d+(?=[.)]))")
@@ -44,6 +45,8 @@ class MarkdownWriter:
             elif block.kind == "title":
                 chunks.append(f"# {escape(block.text)}")
             elif block.kind == "heading":
+                if NEW_PAGE in block.classes:
+                    chunks.append(PAGE_BREAK_LINE)  # white space to Markdown, a page to imrgen
                 chunks.append(f"## {escape(block.text)}")
             elif block.kind == "subheading":
                 chunks.append(f"### {escape(block.text)}")

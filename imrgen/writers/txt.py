@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from ..case.model import Case
-from ..letter.structure import blocks_from_html
+from ..letter.structure import NEW_PAGE, blocks_from_html
 from . import RenderOptions, letter_html
+
+# A page break the case asks for (Case.page_breaks_before): a line of one form feed, as plain
+# text marks a new page (readers/text.py reads it back).
+PAGE_BREAK_LINE = "\f"
 
 WIDTH = 78
 # The blocks that are lines, not a paragraph (the full letter's cover: templates/base/full.html).
@@ -45,6 +49,8 @@ class TextWriter:
             if fields:
                 chunks.append("\n".join(fields))
                 fields = []
+            if NEW_PAGE in block.classes:
+                chunks.append(PAGE_BREAK_LINE)
             # A line break typed into a paragraph ends its line with two spaces, as Markdown
             # marks a hard break: the reader tells it from a wrap. A block of lines (an
             # address on the full letter's cover) just has its lines.

@@ -251,7 +251,13 @@ def letter_blocks(
                 kids.append(Node("Table"))
             elif child.tag == "h1":
                 role = "title" if "title" in classes else "heading"
-                add("h1", float(look[role]["space_before"]), role=role, runs=_runs(child, look))
+                if "new-page" in classes:
+                    blocks.append({"kind": "pagebreak", "pad": 0.0, "margin": 0.0, "gap": 0.0})
+                    margin[0] = 0.0
+                pad = float(look[role]["space_before"])
+                if "several-items" in classes:
+                    pad += float(look["several_items_summary_space"])
+                add("h1", pad, role=role, runs=_runs(child, look))
                 margin[0] = float(look[role]["space_after"])
                 kids.append(Node("H1"))
             elif child.tag == "h2":
