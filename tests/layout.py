@@ -7,6 +7,7 @@ Run as a script to see the figures and the differences letter by letter:
 
 from __future__ import annotations
 
+import argparse
 import difflib
 import hashlib
 import json
@@ -196,15 +197,17 @@ def _main(argv: list[str]) -> None:
     sys.path.insert(0, str(here))
     from conftest import CORPUS
 
-    docx_sample = 0
-    engine = "typst"
-    if argv[:1] == ["--engine"]:
-        engine = argv[1]
-        argv = argv[2:]
-    if argv[:1] == ["--docx"]:
-        docx_sample = int(argv[1])
-        argv = argv[2:]
-    chosen = [p for p in CORPUS if not argv or p.stem in argv]
+    parser = argparse.ArgumentParser(
+        description="imrgen's pages beside the published letters' (poppler), letter by letter"
+    )
+    parser.add_argument("--engine", choices=["typst", "weasyprint"], default="typst")
+    parser.add_argument("--docx", type=int, default=0, metavar="N", help="also N DOCX letters")
+    parser.add_argument("letters", nargs="*", help="corpus letters by name (default: all)")
+    args = parser.parse_args(argv)
+    docx_sample, engine = args.docx, args.engine
+    chosen = [p for p in CORPUS if not args.letters or p.stem in args.letters]
+    if not chosen:
+        parser.error(f"no corpus letter named {', '.join(args.letters)}")
     cache = here.parent / ".pytest_cache" / "layout"
     options = RenderOptions(embed_data=False)
     pdf_options = RenderOptions(embed_data=False, engine=engine)
