@@ -82,35 +82,43 @@ _INNER_PUNCTUATION = re.compile(r"[^\w\s](?=\S|\u00a0)")
 _HYPHEN_BREAK = re.compile(r"(?<=[^\W_])-(?=[^\W_])")
 _HYPHEN_SPACE = re.compile(r"(?<=[^\W_])- (?=[^\W_])")
 _SLASH_BREAK = re.compile(r"/(?=\S)")
+_SPACES = re.compile(r"[^\S\u00a0]+")  # white space as HTML collapses it (not a no-break space)
 
 
 def _tokens(text: str, hyphens: bool, slashes: bool) -> list[tuple[str, bool]]:
     """The text as (piece, True), a piece that must stay whole, and (text, False), words and
     spaces that may break at their spaces. Neighbouring words and spaces are one plain piece:
-    Typst breaks the lines and writes the file alike, with far fewer pieces to lay out."""
-    if not _INNER_PUNCTUATION.search(text):  # no word with punctuation inside
+    Typst breaks the lines and writes the file alike, with far fewer pieces to lay out.
+
+    A word is what lies between two spaces; the words with punctuation inside are found with
+    one search over the whole text (punctuation followed by a character that is not a space
+    lies inside its word), and only those are cut."""
+    words: list[tuple[int, int]] = []  # (start, end) of each word with punctuation inside
+    for match in _INNER_PUNCTUATION.finditer(text):
+        at = match.start()
+        if words and at < words[-1][1]:
+            continue  # in the word found last
+        end = text.find(" ", at)
+        words.append((text.rfind(" ", 0, at) + 1, len(text) if end < 0 else end))
+    if not words:
         return [(text, False)] if text else []
     out: list[tuple[str, bool]] = []
-    plain: list[str] = []  # the words and spaces since the last whole piece
-    for number, word in enumerate(text.split(" ")):
-        if number:
-            plain.append(" ")
-        if not _INNER_PUNCTUATION.search(word):
-            plain.append(word)
-            continue
-        if plain:
-            out.append(("".join(plain), False))
-            plain = []
+    done = 0  # the end of the last word cut
+    for start, end in words:
+        if start > done:
+            out.append((text[done:start], False))
+        word = text[start:end]
         cuts = [m.end() for m in _HYPHEN_BREAK.finditer(word)] if hyphens else []
         if slashes:
             cuts += [m.end() for m in _SLASH_BREAK.finditer(word)]
-        start = 0
+        piece = 0
         for cut in sorted(set(cuts)):
-            out.append((word[start:cut], True))
-            start = cut
-        out.append((word[start:], True))
-    if plain and any(plain):
-        out.append(("".join(plain), False))
+            out.append((word[piece:cut], True))
+            piece = cut
+        out.append((word[piece:], True))
+        done = end
+    if done < len(text):
+        out.append((text[done:], False))
     return out
 
 
@@ -165,8 +173,8 @@ def _runs(
             runs.append({"br": True})
             at_line_start = True
             continue
-        text = re.sub(r"[^\S\u00a0]+", " ", text)  # a paragraph's run of spaces stays
-        if hyphens:
+        text = _SPACES.sub(" ", text)  # a paragraph's run of spaces stays
+        if hyphens and "- " in text:
             # "four- week": no break at that space, or the reader would take "four-" at a line
             # end for a word broken at its hyphen (as the WeasyPrint engine does it).
             text = _HYPHEN_SPACE.sub("-\u00a0", text)
