@@ -233,7 +233,8 @@ def test_the_letterhead_is_page_furniture_on_page_one(example: Case, tmp_path: P
     ).stdout.decode()
     images = [line.split() for line in listing.splitlines()[2:]]
     assert [(row[0], row[3], row[4]) for row in images] == [("1", "376", "92")]  # page 1 only
-    # WeasyPrint paints it as the page's background: an XObject drawn inside /Artifact content.
+    # An XObject drawn inside /Artifact content (WeasyPrint paints it as the page's background,
+    # Typst, the engine here, places it from page 1's first block).
     pdf = pikepdf.open(io.BytesIO(data))
     fills = []
     depth, artifact = 0, 0

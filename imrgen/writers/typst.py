@@ -82,35 +82,43 @@ _INNER_PUNCTUATION = re.compile(r"[^\w\s](?=\S|\u00a0)")
 _HYPHEN_BREAK = re.compile(r"(?<=[^\W_])-(?=[^\W_])")
 _HYPHEN_SPACE = re.compile(r"(?<=[^\W_])- (?=[^\W_])")
 _SLASH_BREAK = re.compile(r"/(?=\S)")
+_SPACES = re.compile(r"[^\S\u00a0]+")  # white space as HTML collapses it (not a no-break space)
 
 
 def _tokens(text: str, hyphens: bool, slashes: bool) -> list[tuple[str, bool]]:
     """The text as (piece, True), a piece that must stay whole, and (text, False), words and
     spaces that may break at their spaces. Neighbouring words and spaces are one plain piece:
-    Typst breaks the lines and writes the file alike, with far fewer pieces to lay out."""
-    if not _INNER_PUNCTUATION.search(text):  # no word with punctuation inside
+    Typst breaks the lines and writes the file alike, with far fewer pieces to lay out.
+
+    A word is what lies between two spaces; the words with punctuation inside are found with
+    one search over the whole text (punctuation followed by a character that is not a space
+    lies inside its word), and only those are cut."""
+    words: list[tuple[int, int]] = []  # (start, end) of each word with punctuation inside
+    for match in _INNER_PUNCTUATION.finditer(text):
+        at = match.start()
+        if words and at < words[-1][1]:
+            continue  # in the word found last
+        end = text.find(" ", at)
+        words.append((text.rfind(" ", 0, at) + 1, len(text) if end < 0 else end))
+    if not words:
         return [(text, False)] if text else []
     out: list[tuple[str, bool]] = []
-    plain: list[str] = []  # the words and spaces since the last whole piece
-    for number, word in enumerate(text.split(" ")):
-        if number:
-            plain.append(" ")
-        if not _INNER_PUNCTUATION.search(word):
-            plain.append(word)
-            continue
-        if plain:
-            out.append(("".join(plain), False))
-            plain = []
+    done = 0  # the end of the last word cut
+    for start, end in words:
+        if start > done:
+            out.append((text[done:start], False))
+        word = text[start:end]
         cuts = [m.end() for m in _HYPHEN_BREAK.finditer(word)] if hyphens else []
         if slashes:
             cuts += [m.end() for m in _SLASH_BREAK.finditer(word)]
-        start = 0
+        piece = 0
         for cut in sorted(set(cuts)):
-            out.append((word[start:cut], True))
-            start = cut
-        out.append((word[start:], True))
-    if plain and any(plain):
-        out.append(("".join(plain), False))
+            out.append((word[piece:cut], True))
+            piece = cut
+        out.append((word[piece:], True))
+        done = end
+    if done < len(text):
+        out.append((text[done:], False))
     return out
 
 
@@ -165,8 +173,8 @@ def _runs(
             runs.append({"br": True})
             at_line_start = True
             continue
-        text = re.sub(r"[^\S\u00a0]+", " ", text)  # a paragraph's run of spaces stays
-        if hyphens:
+        text = _SPACES.sub(" ", text)  # a paragraph's run of spaces stays
+        if hyphens and "- " in text:
             # "four- week": no break at that space, or the reader would take "four-" at a line
             # end for a word broken at its hyphen (as the WeasyPrint engine does it).
             text = _HYPHEN_SPACE.sub("-\u00a0", text)
@@ -448,10 +456,22 @@ def _kids(element: pikepdf.Dictionary) -> list[Any]:
     return [kids]
 
 
-def _elements(element: pikepdf.Dictionary) -> Iterator[pikepdf.Dictionary]:
+def _tagged(element: pikepdf.Dictionary) -> list[tuple[pikepdf.Dictionary, str]]:
+    """The structure elements under this one, each with its type (/S). A marked-content id is
+    a Python int, skipped without asking pikepdf: every question to it crosses into C++."""
+    out = []
     for kid in _kids(element):
-        if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
-            yield kid
+        if isinstance(kid, int) or not isinstance(kid, pikepdf.Dictionary):
+            continue
+        kind = kid.get("/S")
+        if kind is not None:
+            out.append((kid, str(kind)))
+    return out
+
+
+def _elements(element: pikepdf.Dictionary) -> Iterator[pikepdf.Dictionary]:
+    for kid, _ in _tagged(element):
+        yield kid
 
 
 def finish(
@@ -464,11 +484,16 @@ def finish(
     """Typst's PDF with what only pikepdf can add; `attached_on` dates the attached case."""
     pdf = pikepdf.open(io.BytesIO(data))
     versioned = _set_creator(pdf)
-    _set_font_heights(pdf, look)
-    _set_page_bodies(pdf, look)
-    rows = [b["rows"] for b in blocks if b["kind"] == "table"]
-    _group(pdf, grouping, rows)
-    _set_element_pages(pdf)
+    pages = [page.obj for page in pdf.pages]
+    _set_font_heights(pages, look)
+    tree = pdf.Root.get("/StructTreeRoot")
+    if not isinstance(tree, pikepdf.Dictionary):
+        tree = None
+    _set_page_bodies(pages, tree, look)
+    if tree is not None:
+        rows = [b["rows"] for b in blocks if b["kind"] == "table"]
+        if not _group(pdf, tree, grouping, rows):
+            _set_element_pages(tree)
     if attached_on is not None:
         _relate_attachments(pdf, attached_on)
     out = io.BytesIO()
@@ -484,33 +509,32 @@ def finish(
     return out.getvalue()
 
 
-def _set_element_pages(pdf: pikepdf.Pdf) -> None:
-    """Give every structure element that Typst (or the grouping above) leaves without one the
-    /Pg of its first content: a table, its body and rows then say which page they are on, as
-    WeasyPrint's do, and a checker that locates elements by page (outloud's TBL-014 on the
-    header's ruled grid) finds the table where its cells are."""
+def _fill_pages(element: pikepdf.Dictionary) -> Any:
+    """The element's page (its own /Pg, else its first content's), given to every structure
+    element under it that has none; one pass over the tree."""
+    own = element.get("/Pg")
+    found = None
+    for kid in _kids(element):
+        if isinstance(kid, int) or not isinstance(kid, pikepdf.Dictionary):
+            continue
+        page = _fill_pages(kid)
+        if found is None:
+            found = page
+    if own is not None:
+        return own
+    if found is not None and "/S" in element:
+        element["/Pg"] = found
+    return found
 
-    def fill(element: pikepdf.Dictionary) -> Any:
-        """The element's page (its own /Pg, else its first content's), given to every
-        structure element under it that has none; one pass over the tree."""
-        own = element.get("/Pg")
-        found = None
-        for kid in _kids(element):
-            if isinstance(kid, pikepdf.Dictionary):
-                page = fill(kid)
-                if found is None:
-                    found = page
-        if own is not None:
-            return own
-        if found is not None and "/S" in element:
-            element["/Pg"] = found
-        return found
 
-    root = pdf.Root.get("/StructTreeRoot")
-    if not isinstance(root, pikepdf.Dictionary):
-        return
-    for element in _elements(root):
-        fill(element)
+def _set_element_pages(tree: pikepdf.Dictionary) -> None:
+    """Give every structure element that Typst leaves without one the /Pg of its first
+    content: a table, its body and rows then say which page they are on, as WeasyPrint's do,
+    and a checker that locates elements by page (outloud's TBL-014 on the header's ruled grid)
+    finds the table where its cells are. (The grouping below does this as it builds the tree;
+    this is for a tree it leaves as Typst wrote it.)"""
+    for element in _elements(tree):
+        _fill_pages(element)
 
 
 _CREATOR_TOOL = re.compile(rb"<xmp:CreatorTool>[^<]*</xmp:CreatorTool>")
@@ -549,7 +573,7 @@ def _set_creator(pdf: pikepdf.Pdf) -> bool:
     return False
 
 
-def _set_font_heights(pdf: pikepdf.Pdf, look: dict[str, Any]) -> None:
+def _set_font_heights(pages: list[pikepdf.Dictionary], look: dict[str, Any]) -> None:
     """Typst writes a subset font's /Ascent, /Descent and /FontBBox from the glyphs it kept; the PDF
     reader measures lines in the font's ascent (its contract, imrgen/readers/pdf.py), so give
     the shipped faces their own (hhea) ascent and descent, as WeasyPrint writes them."""
@@ -557,15 +581,22 @@ def _set_font_heights(pdf: pikepdf.Pdf, look: dict[str, Any]) -> None:
         font["family"].replace(" ", ""): look["metrics"][role]
         for role, font in look["fonts"].items()
     }
-    done: set[tuple[int, int]] = set()
-    for page in pdf.pages:
-        fonts = page.obj.get("/Resources", pikepdf.Dictionary()).get("/Font", pikepdf.Dictionary())
+    seen: set[tuple[int, int]] = set()  # fonts and descriptors done (most pages share them)
+    for page in pages:
+        resources = page.get("/Resources")
+        fonts = resources.get("/Font") if isinstance(resources, pikepdf.Dictionary) else None
+        if not isinstance(fonts, pikepdf.Dictionary):
+            continue
         for font in fonts.values():
+            if font.is_indirect:
+                if font.objgen in seen:
+                    continue
+                seen.add(font.objgen)
             for part in [font, *font.get("/DescendantFonts", [])]:
                 descriptor = part.get("/FontDescriptor")
-                if not isinstance(descriptor, pikepdf.Dictionary) or descriptor.objgen in done:
+                if not isinstance(descriptor, pikepdf.Dictionary) or descriptor.objgen in seen:
                     continue
-                done.add(descriptor.objgen)
+                seen.add(descriptor.objgen)
                 name = str(descriptor.get("/FontName", "")).lstrip("/").split("+")[-1]
                 metrics = heights.get(name.split("-")[0])
                 if metrics is not None:
@@ -581,7 +612,9 @@ def _set_font_heights(pdf: pikepdf.Pdf, look: dict[str, Any]) -> None:
                     )
 
 
-def _set_page_bodies(pdf: pikepdf.Pdf, look: dict[str, Any]) -> None:
+def _set_page_bodies(
+    pages: list[pikepdf.Dictionary], tree: pikepdf.Dictionary | None, look: dict[str, Any]
+) -> None:
     """Every page's ArtBox is its body, inside the margins (on page 1 under the letterhead),
     and, where the page's first line starts a block rather than continuing the paragraph of
     the page before, an empty line higher: the PDF reader's contract (imrgen/readers/pdf.py),
@@ -590,30 +623,31 @@ def _set_page_bodies(pdf: pikepdf.Pdf, look: dict[str, Any]) -> None:
     margin = page["margin"]
     gap = float(look["body"]["paragraph_gap"])
     first_top = max(margin["top"], look["letterhead"]["body_top"])
-    blocks = _page_blocks(pdf)
+    blocks = _page_blocks(pages, tree)
     previous_last: tuple[int, int] | None = None
-    for number, each in enumerate(pdf.pages):
+    for number, each in enumerate(pages):
         top = page["height"] - (first_top if number == 0 else margin["top"])
-        first, last = blocks[number] if number < len(blocks) else (None, None)
+        first, last = blocks[number]
         if number > 0 and (first is None or first != previous_last):
             top += gap
         if last is not None:
             previous_last = last
         box = [margin["left"], margin["bottom"], page["width"] - margin["right"], top]
-        each.obj["/ArtBox"] = pikepdf.Array([round(v, 3) for v in box])
+        each["/ArtBox"] = pikepdf.Array([round(v, 3) for v in box])
 
 
 _GROUPS = ("/Document", "/Part", "/Sect", "/Art", "/Div")
 
 
-def _page_blocks(pdf: pikepdf.Pdf) -> list[tuple[tuple[int, int] | None, tuple[int, int] | None]]:
+def _page_blocks(
+    pages: list[pikepdf.Dictionary], tree: pikepdf.Dictionary | None
+) -> list[tuple[tuple[int, int] | None, tuple[int, int] | None]]:
     """For each page, the block elements (a paragraph, heading or table: the element right
     under Document, Part or Sect) of its first and last marked content, as object ids."""
-    root = pdf.Root.get("/StructTreeRoot")
-    out: list[tuple[tuple[int, int] | None, tuple[int, int] | None]] = []
-    if not isinstance(root, pikepdf.Dictionary) or "/ParentTree" not in root:
-        return [(None, None) for _ in pdf.pages]
-    nums = list(root.ParentTree.get("/Nums", pikepdf.Array()))
+    nothing: tuple[tuple[int, int] | None, tuple[int, int] | None] = (None, None)
+    if tree is None or "/ParentTree" not in tree:
+        return [nothing for _ in pages]
+    nums = list(tree.ParentTree.get("/Nums", pikepdf.Array()))
     owners = {int(nums[i]): nums[i + 1] for i in range(0, len(nums) - 1, 2)}
 
     def block_of(element: Any) -> tuple[int, int] | None:
@@ -624,65 +658,90 @@ def _page_blocks(pdf: pikepdf.Pdf) -> list[tuple[tuple[int, int] | None, tuple[i
             element = parent
         return None
 
-    def first_block(refs: Iterable[Any]) -> tuple[int, int] | None:
-        """The block of the first of these references that has one (only the first and the
-        last content of a page count: the others are never looked up)."""
-        return next((b for b in map(block_of, refs) if b is not None), None)
+    def first_block(refs: pikepdf.Array, order: Iterable[int]) -> tuple[int, int] | None:
+        """The block of the first of these references that has one. Only the first and the last
+        content of a page count, so the references are read one at a time from either end (a
+        page has a few hundred), not all of them."""
+        return next((b for b in (block_of(refs[i]) for i in order) if b is not None), None)
 
-    for each in pdf.pages:
-        key = each.obj.get("/StructParents")
+    out = []
+    for each in pages:
+        key = each.get("/StructParents")
         refs = owners.get(int(key)) if key is not None else None
         if not isinstance(refs, pikepdf.Array) or len(refs) == 0:
-            out.append((None, None))
+            out.append(nothing)
             continue
-        items = list(refs)
-        out.append((first_block(items), first_block(reversed(items))))
+        count = len(refs)
+        out.append((first_block(refs, range(count)), first_block(refs, range(count - 1, -1, -1))))
     return out
 
 
-def _group(pdf: pikepdf.Pdf, grouping: Node, rows: list[list[list[dict[str, Any] | None]]]) -> None:
+def _group(
+    pdf: pikepdf.Pdf,
+    tree: pikepdf.Dictionary,
+    grouping: Node,
+    rows: list[list[list[dict[str, Any] | None]]],
+) -> bool:
     """Typst lays the letter's blocks out flat under Document; group them as the HTML does
-    (the letter a Part, each section a Sect), and make the case header's labels row headers."""
-    root = pdf.Root.get("/StructTreeRoot")
-    if not isinstance(root, pikepdf.Dictionary):
-        return
-    documents = list(_elements(root))
-    if len(documents) != 1 or documents[0].get("/S") != "/Document":
-        return
-    document = documents[0]
-    flat = list(_elements(document))
+    (the letter a Part, each section a Sect), make the case header's labels row headers, and
+    give every structure element without a /Pg the page of its first content (see
+    _set_element_pages), all in the one pass that builds the tree. False when the tree is not
+    one Document to group (it is left as it is)."""
+    documents = _tagged(tree)
+    if len(documents) != 1 or documents[0][1] != "/Document":
+        return False
+    document = documents[0][0]
+    flat = _tagged(document)
     leaves = list(_leaves(grouping))
     # The layout sets an item's heading as a paragraph (so that it may break over a page).
     typst_tags = ["/P" if tag == "H2" else "/" + tag for tag in leaves]
-    if [str(e.get("/S")) for e in flat] != typst_tags:
+    if [kind for _, kind in flat] != typst_tags:
         raise RenderError(
             "the Typst PDF's structure does not follow the letter: "
-            f"{[str(e.get('/S')) for e in flat]} for {leaves}"
+            f"{[kind for _, kind in flat]} for {leaves}"
         )
     position = iter(flat)
     tables = iter(rows)
 
-    def build(node: Node, parent: pikepdf.Object) -> pikepdf.Object:
+    def build(node: Node, parent: pikepdf.Object) -> tuple[pikepdf.Object, Any]:
+        """The element for this node and its page."""
         if not node.children:
-            element = next(position)
+            element, _ = next(position)
             element["/P"] = parent
             element["/S"] = pikepdf.Name("/" + node.tag)
             if node.tag == "Table":
-                _row_headers(pdf, element, next(tables))
-                _table_body(pdf, element)
-            return element
+                parts = _tagged(element)
+                _row_headers(pdf, parts, next(tables))
+                _table_body(pdf, element, parts)
+            return element, _fill_pages(element) if node.tag == "Table" else _page_of(element)
         group = pdf.make_indirect(
             pikepdf.Dictionary(S=pikepdf.Name("/" + node.tag), P=parent, K=pikepdf.Array())
         )
-        group["/K"] = pikepdf.Array([build(child, group) for child in node.children])
-        return group
+        built = [build(child, group) for child in node.children]
+        group["/K"] = pikepdf.Array([element for element, _ in built])
+        page = next((page for _, page in built if page is not None), None)
+        if page is not None:
+            group["/Pg"] = page
+        return group, page
 
-    document["/K"] = pikepdf.Array([build(grouping, document)])
+    part, page = build(grouping, document)
+    document["/K"] = pikepdf.Array([part])
+    if page is not None and "/Pg" not in document:
+        document["/Pg"] = page
+    return True
 
 
-def _table_body(pdf: pikepdf.Pdf, table: pikepdf.Dictionary) -> None:
+def _page_of(element: pikepdf.Dictionary) -> Any:
+    """A paragraph's or heading's page: Typst gives it one; else that of its first content."""
+    page = element.get("/Pg")
+    return page if page is not None else _fill_pages(element)
+
+
+def _table_body(
+    pdf: pikepdf.Pdf, table: pikepdf.Dictionary, parts: list[tuple[pikepdf.Dictionary, str]]
+) -> None:
     """The rows in a TBody, as the WeasyPrint engine (and HTML's table model) groups them."""
-    rows = [e for e in _elements(table) if e.get("/S") == "/TR"]
+    rows = [e for e, kind in parts if kind == "/TR"]
     if not rows or len(rows) != len(_kids(table)):
         return
     body = pdf.make_indirect(
@@ -703,27 +762,33 @@ def _leaves(node: Node) -> Iterator[str]:
 
 
 def _row_headers(
-    pdf: pikepdf.Pdf, table: pikepdf.Dictionary, rows: list[list[dict[str, Any] | None]]
+    pdf: pikepdf.Pdf,
+    parts: list[tuple[pikepdf.Dictionary, str]],
+    rows: list[list[dict[str, Any] | None]],
 ) -> None:
     """Typst 0.15 writes every cell as TD (row headers need its accessibility extras, which the
     Python binding cannot enable): a label becomes a TH that heads its row, and each data cell
-    of the row names the labels before it, as the WeasyPrint engine writes them."""
-    trs = [e for e in _elements(table) if e.get("/S") == "/TR"]
-    for part in _elements(table):
-        if part.get("/S") in ("/THead", "/TBody", "/TFoot"):
-            trs += [e for e in _elements(part) if e.get("/S") == "/TR"]
+    of the row names the labels before it, as the WeasyPrint engine writes them. `parts`: the
+    table's elements."""
+    trs = [e for e, kind in parts if kind == "/TR"]
+    for part, kind in parts:
+        if kind in ("/THead", "/TBody", "/TFoot"):
+            trs += [e for e, inner in _tagged(part) if inner == "/TR"]
     named = 0
+    ids: list[tuple[str, pikepdf.Dictionary]] = []
     for tr, row in zip(trs, rows, strict=False):
-        cells = [e for e in _elements(tr) if e.get("/S") in ("/TD", "/TH")]
+        cells = [e for e, kind in _tagged(tr) if kind in ("/TD", "/TH")]
         # A pair is a label cell and a value cell; a blank pair is one cell over two columns.
         kinds = [k for pair in row for k in (("blank",) if pair is None else ("label", "value"))]
         typed = list(zip(cells, kinds, strict=False))
         # Named with letters, as the WeasyPrint engine names them: the leak check reads a PDF's
         # strings squeezed together, where digits could spell a date or a number of the case.
         heads = []
-        for _, kind in typed:
+        for cell, kind in typed:
             if kind == "label":
-                heads.append(pikepdf.String(header_cell_id(named)))
+                name = header_cell_id(named)
+                heads.append(pikepdf.String(name))
+                ids.append((name, cell))
                 named += 1
         labels = iter(heads)
         for cell, kind in typed:
@@ -738,12 +803,6 @@ def _row_headers(
             if kind == "blank":
                 attributes["/ColSpan"] = 2
             cell["/A"] = attributes
-    ids = [
-        (str(c.get("/ID")), c)
-        for tr in trs
-        for c in _elements(tr)
-        if c.get("/S") == "/TH" and "/ID" in c
-    ]
     if ids:
         tree = pdf.Root.StructTreeRoot
         names = pikepdf.Array()
