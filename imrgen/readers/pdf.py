@@ -375,9 +375,10 @@ NEW_BLOCK_AT_PAGE_TOP_ASCENTS = 1.5
 _HYPHEN_BREAK = re.compile(r"[^\W_]-$")
 
 
-# A page break that the layout did not make: a block of one line (a heading) that starts a page
-# although it would have fitted at the foot of the page before, an empty line (two line steps
-# from the baseline of the page's last line) under it. Word letters laid out as the published
+# A page break that the layout did not make: a block of one line in capitals (a section's
+# heading: nothing else starts a page for the case, so no paragraph is ever split) that starts
+# a page although it would have fitted at the foot of the page before, an empty line (two line
+# steps from the baseline of the page's last line) under it. Word letters laid out as the published
 # ones end their page body 72 pt above the bottom edge and set a line there when its descent
 # (0.216 of Times New Roman's size, its size 1/1.15 of the line step) stays above that; Word
 # moves such a heading to the next page only where the letter says so (a typed page break, or
@@ -398,6 +399,8 @@ def _page_break_before(
     first = block[0]
     if first.page == last.page or last.baseline is None:
         return False
+    if not first.text.strip().isupper():
+        return False  # only a section's heading (in capitals) starts a page for the case
     if len(block) > 1 and block[1].page == first.page:
         following = block[1]
         if first.baseline is None or following.baseline is None:
