@@ -822,3 +822,27 @@ def test_the_full_letter_has_a_title_in_words_title_style() -> None:
     assert full.styles["Title"].font.name == FONT
     public = open_doc(WRITER.write(case, RenderOptions()))
     assert not [p for p in public.paragraphs if p.style is not None and p.style.name == "Title"]
+
+
+def test_a_page_break_typed_in_word_before_a_heading_is_read() -> None:
+    """A page break typed before a section's heading (Ctrl+Enter: a paragraph holding only
+    w:br type="page"), as a Word user makes it, reads as the case's page break; one typed
+    anywhere else is layout, as is none."""
+    from conftest import EXAMPLES
+
+    case = imrgen.load_case(EXAMPLES / "CM16-0213037.yaml")
+    plain = imrgen.render(case, "docx", imrgen.RenderOptions(embed_data=False))
+    assert imrgen.parse("plain.docx", data=plain).page_breaks_before == []
+
+    def typed_before(text: str) -> bytes:
+        document = docx.Document(io.BytesIO(plain))
+        target = next(p for p in document.paragraphs if p.text.startswith(text))
+        target.insert_paragraph_before().add_run().add_break(docx.enum.text.WD_BREAK.PAGE)
+        out = io.BytesIO()
+        document.save(out)
+        return out.getvalue()
+
+    issues = typed_before("IMR ISSUES, DECISIONS AND RATIONALES")
+    assert imrgen.parse("typed.docx", data=issues).page_breaks_before == [imrgen.Section.ISSUES]
+    elsewhere = typed_before("The Final Determination was based")
+    assert imrgen.parse("elsewhere.docx", data=elsewhere).page_breaks_before == []
